@@ -1,0 +1,1 @@
+"""Pure Python helpers of gdpr_crm: no Odoo import, unit-testable alone."""

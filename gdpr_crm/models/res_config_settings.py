@@ -1,0 +1,23 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    gdpr_dpo_partner_id = fields.Many2one(related="company_id.gdpr_dpo_partner_id", readonly=False)
+    gdpr_default_consent_validity_months = fields.Integer(
+        string="Default Consent Validity (months)",
+        config_parameter="gdpr_crm.default_consent_validity_months",
+        default=0,
+        help="Validity given to new purposes; 0 means consents do not expire.",
+    )
+
+    @api.constrains("gdpr_default_consent_validity_months")
+    def _check_gdpr_default_consent_validity_months(self):
+        for settings in self:
+            if settings.gdpr_default_consent_validity_months < 0:
+                raise ValidationError(
+                    self.env._("The default consent validity cannot be negative: use 0 for no expiry.")
+                )

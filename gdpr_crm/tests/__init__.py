@@ -1,0 +1,3 @@
+from . import test_i18n
+from . import test_purpose
+from . import test_security_groups

@@ -1,0 +1,42 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo.tests import TransactionCase
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+
+class GdprCase(TransactionCase):
+    """Users every gdpr_crm test needs: a salesperson, a DPO, a portal user."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.company = cls.env.ref("base.main_company")
+        cls.user_salesman = mail_new_test_user(
+            cls.env,
+            login="gdpr_salesman",
+            name="Sally Salesman",
+            email="sally@example.com",
+            groups="sales_team.group_sale_salesman",
+        )
+        cls.user_dpo = mail_new_test_user(
+            cls.env,
+            login="gdpr_dpo",
+            name="Dora DPO",
+            email="dora@example.com",
+            groups="base.group_user,gdpr_crm.group_gdpr_dpo",
+        )
+        cls.user_portal = mail_new_test_user(
+            cls.env,
+            login="gdpr_portal",
+            name="Paul Portal",
+            email="paul@example.com",
+            groups="base.group_portal",
+        )
+        cls.user_employee = mail_new_test_user(
+            cls.env,
+            login="gdpr_employee",
+            name="Emma Employee",
+            email="emma@example.com",
+            groups="base.group_user",
+        )
