@@ -28,6 +28,11 @@
         "views/gdpr_audit_log_views.xml",
         "views/res_config_settings_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "gdpr_crm/static/tests/tours/**/*",
+        ],
+    },
     "demo": [
         "demo/gdpr_demo.xml",
     ],
