@@ -147,7 +147,7 @@ ensure_odoo() {
                 rm -rf "$ODOO_HOME.part"
                 mkdir -p "$ODOO_HOME.part"
                 command -v curl >/dev/null || apt_install curl ca-certificates
-                curl -fsSL "$ODOO_TARBALL_URL" | tar -xz -C "$ODOO_HOME.part" --strip-components=1 ||
+                { curl -fsSL "$ODOO_TARBALL_URL" | tar -xz -C "$ODOO_HOME.part" --strip-components=1; } 2>/dev/null ||
                     die "Odoo 18.0 could not be downloaded (neither the git repository nor the nightly source archive): set ODOO_HOME to an Odoo 18.0 source tree and retry."
             fi
             is_odoo18 "$ODOO_HOME.part" || die "the downloaded Odoo is not 18.0: set ODOO_HOME to an Odoo 18.0 source tree and retry."
