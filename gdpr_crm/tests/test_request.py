@@ -141,6 +141,17 @@ class TestRequestWorkflow(GdprRequestCase):
         self.assertIn(request.name, mails.body_html)
         self.assertEqual(len(self._logs(request)), 1)
 
+    def test_acknowledgement_in_the_requester_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["gdpr_crm"], ["fr_FR"], overwrite=True)
+        self.subject.lang = "fr_FR"
+        request = self._create()
+        self.assertEqual(request.lang, "fr_FR")
+        mail = self.env["mail.mail"].search([("model", "=", "gdpr.request"), ("res_id", "=", request.id)])
+        self.assertEqual(len(mail), 1)
+        self.assertIn("nous avons bien reçu votre demande", mail.subject)
+        self.assertIn("Nous vous répondrons au plus tard le", mail.body_html)
+
     def test_request_without_partner_nor_email_refused(self):
         count = self.Request.search_count([])
         for vals in ({}, {"requester_email": "   "}, {"requester_name": "Someone"}):
@@ -350,6 +361,15 @@ class TestRequestWorkflow(GdprRequestCase):
         self.assertEqual(len(mail), 1)
         self.assertIn(f"/gdpr/download/{request.download_token}", mail.body_html)
         self.assertFalse(mail.attachment_ids)
+
+    def test_download_link_validity_from_settings(self):
+        self.env["res.config.settings"].create({"gdpr_download_link_validity_days": 3}).execute()
+        request = self._create()
+        request._gdpr_generate_download_token()
+        expected = fields.Datetime.now() + timedelta(days=3)
+        self.assertAlmostEqual(request.download_expiry, expected, delta=timedelta(minutes=1))
+        with self.assertRaisesRegex(ValidationError, "at least one day"):
+            self.env["res.config.settings"].create({"gdpr_download_link_validity_days": 0})
 
     def test_cannot_answer_before_processing(self):
         request = self._create()
