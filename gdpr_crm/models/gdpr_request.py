@@ -36,6 +36,8 @@ STATES = [
 ]
 
 OPEN_STATES = ("new", "verified", "in_progress")
+# Changed only by the workflow methods, never by a plain create or write.
+WORKFLOW_FIELDS = {"state", "identity_verified", "date_executed", "is_extended"}
 
 # GDPR art. 12(3): one month to answer, which may be extended by two months.
 RESPONSE_MONTHS = 1
@@ -217,10 +219,24 @@ class GdprRequest(models.Model):
                 )
             )
 
+    def _gdpr_check_workflow_fields(self, vals):
+        if WORKFLOW_FIELDS & set(vals) and not self.env.context.get("gdpr_request_transition"):
+            raise UserError(
+                self.env._(
+                    "The status, identity verification, execution and extension of a privacy request change only "
+                    "through its buttons (Identity verified, Start processing, Execute, Extend, Mark as done, "
+                    "Reject), so that every step is checked and logged."
+                )
+            )
+
+    def _gdpr_write_transition(self, vals):
+        return self.with_context(gdpr_request_transition=True).write(vals)
+
     @api.model_create_multi
     def create(self, vals_list):
         Partner = self.env["res.partner"]
         for vals in vals_list:
+            self._gdpr_check_workflow_fields(vals)
             self._gdpr_validate_vals(vals)
             if vals.get("requester_email"):
                 vals["requester_email"] = vals["requester_email"].strip()
@@ -245,6 +261,7 @@ class GdprRequest(models.Model):
         return requests
 
     def write(self, vals):
+        self._gdpr_check_workflow_fields(vals)
         if {"request_type", "partner_id", "requester_email", "channel"} & set(vals):
             for request in self:
                 self._gdpr_validate_vals(vals, current=request)
@@ -315,7 +332,9 @@ class GdprRequest(models.Model):
             ("new",),
             self.env._("Request %(name)s is '%(state)s': only a new request can have its identity verified."),
         )
-        self.write({"state": "verified", "identity_verified": True, "date_verified": fields.Datetime.now()})
+        self._gdpr_write_transition(
+            {"state": "verified", "identity_verified": True, "date_verified": fields.Datetime.now()}
+        )
         for request in self:
             request._gdpr_log_event(self.env._("Identity of the requester of %(name)s verified.", name=request.name))
         return True
@@ -329,7 +348,7 @@ class GdprRequest(models.Model):
         )
         if self.env.user.has_group("gdpr_crm.group_gdpr_dpo"):
             self.filtered(lambda r: not r.user_id).user_id = self.env.user
-        self.write({"state": "in_progress"})
+        self._gdpr_write_transition({"state": "in_progress"})
         for request in self:
             request._gdpr_log_event(self.env._("Processing of %(name)s started.", name=request.name))
         return True
@@ -339,7 +358,7 @@ class GdprRequest(models.Model):
             ("in_progress",),
             self.env._("Request %(name)s is '%(state)s': only a request in progress can be marked as done."),
         )
-        self.write({"state": "done", "date_done": fields.Datetime.now()})
+        self._gdpr_write_transition({"state": "done", "date_done": fields.Datetime.now()})
         for request in self:
             request.activity_ids.action_feedback(feedback=self.env._("Request closed."))
             request._gdpr_log_event(self.env._("Request %(name)s closed as done.", name=request.name))
@@ -355,7 +374,9 @@ class GdprRequest(models.Model):
         self._gdpr_check_state(
             OPEN_STATES, self.env._("Request %(name)s is '%(state)s': a closed request cannot be rejected.")
         )
-        self.write({"state": "rejected", "rejection_reason": reason, "date_done": fields.Datetime.now()})
+        self._gdpr_write_transition(
+            {"state": "rejected", "rejection_reason": reason, "date_done": fields.Datetime.now()}
+        )
         for request in self:
             request.message_post(
                 body=self.env._("Request rejected. Reason: %(reason)s", reason=reason),
@@ -390,7 +411,9 @@ class GdprRequest(models.Model):
                     )
                 )
         # The reminder and the escalation are re-armed for the new deadline.
-        self.write({"is_extended": True, "extension_reason": reason, "reminder_sent": False, "escalated": False})
+        self._gdpr_write_transition(
+            {"is_extended": True, "extension_reason": reason, "reminder_sent": False, "escalated": False}
+        )
         for request in self:
             request.message_post(
                 body=self.env._(
@@ -446,7 +469,7 @@ class GdprRequest(models.Model):
             vals = {"date_executed": fields.Datetime.now()}
             if request.state == "verified":
                 vals["state"] = "in_progress"
-            request.write(vals)
+            request._gdpr_write_transition(vals)
             request._gdpr_log_event(
                 self.env._("Request %(name)s (%(type)s) executed.", name=request.name, type=request.request_type)
             )

@@ -2,6 +2,7 @@
 from datetime import date, timedelta
 from unittest.mock import patch
 
+from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, api, fields
@@ -215,6 +216,19 @@ class TestRequestWorkflow(GdprRequestCase):
             request.action_verify()
         with self.assertRaisesRegex(UserError, "only a request in progress"):
             request.action_done()
+
+    def test_workflow_fields_only_change_through_the_workflow(self):
+        count = self.Request.search_count([])
+        with self.assertRaisesRegex(UserError, "change only through its buttons"):
+            self._create(state="done")
+        self.assertEqual(self.Request.search_count([]), count)
+        request = self._create()
+        for vals in ({"state": "in_progress"}, {"identity_verified": True}, {"is_extended": True}):
+            with self.subTest(vals=vals), self.assertRaisesRegex(UserError, "change only through its buttons"):
+                request.write(vals)
+        self.assertEqual(request.state, "new")
+        self.assertFalse(request.identity_verified)
+        self.assertEqual(request.date_deadline, request.date_received + relativedelta(months=1))
 
     def test_execute_before_verification_refused(self):
         request = self._create()
