@@ -36,6 +36,11 @@
         "views/gdpr_request_views.xml",
         "views/gdpr_request_templates.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "gdpr_crm/static/tests/tours/**/*",
+        ],
+    },
     "demo": [
         "demo/gdpr_demo.xml",
     ],

@@ -297,12 +297,12 @@ class GdprRequest(models.Model):
                 raise UserError(message % {"name": request.name, "state": labels[request.state]})
 
     @api.model
-    def _gdpr_dpo_users(self, company=None):
-        """The internal users of the DPO group for ``company``.
+    def _gdpr_dpo_users(self, company=None, named_first=True):
+        """The active internal users of the DPO group for ``company``, by id.
 
-        When the company names a DPO contact who is one of them, only that
-        user is returned, so that the named DPO is not drowned out by every
-        settings administrator.
+        With ``named_first``, when the company names a DPO contact who is one
+        of them, only that user is returned, so that the named DPO is not
+        drowned out by every settings administrator.
         """
         company = company or self.env.company
         users = (
@@ -311,8 +311,10 @@ class GdprRequest(models.Model):
             .users.filtered(lambda u: u.active and not u.share and company in u.company_ids)
             .sorted("id")
         )
-        named = users.filtered(lambda u: u.partner_id == company.gdpr_dpo_partner_id)
-        return named or users
+        if named_first:
+            named = users.filtered(lambda u: u.partner_id == company.gdpr_dpo_partner_id)
+            return named or users
+        return users
 
     def _gdpr_send_template(self, template_xmlid):
         """Send the mail template to the requester of each request (queued)."""
@@ -706,7 +708,7 @@ class GdprRequest(models.Model):
         overdue = self.sudo().search([*base, ("escalated", "=", False), ("date_deadline", "<", today)])
         vals_list = []
         for request in overdue:
-            for user in self._gdpr_dpo_users(request.company_id):
+            for user in self._gdpr_dpo_users(request.company_id, named_first=False):
                 vals_list.append(
                     {
                         "res_model_id": model_id,

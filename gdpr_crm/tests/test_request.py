@@ -9,6 +9,8 @@ from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.mail.tests.common import mail_new_test_user
+
 from .common import GdprCase
 
 
@@ -546,9 +548,8 @@ class TestRequestCron(GdprRequestCase):
             request = self._create(date_received=date(2026, 3, 1))
         with freeze_time("2026-03-30"):
             self.Request._cron_request_deadlines()
-        expected = self.Request._gdpr_dpo_users(self.company)[:1]
-        self.assertTrue(expected)
-        self.assertEqual(self._activities(request).user_id, expected)
+        # the first active internal user of the DPO group: the administrator
+        self.assertEqual(self._activities(request).user_id, self.env.ref("base.user_admin"))
 
     def test_overdue_escalated_to_dpo_group_once(self):
         second_dpo = self.env["res.users"].create(
@@ -558,7 +559,7 @@ class TestRequestCron(GdprRequestCase):
                 "groups_id": [fields.Command.set([self.env.ref("gdpr_crm.group_gdpr_dpo").id])],
             }
         )
-        self.company.gdpr_dpo_partner_id = False
+        # the named DPO (user_dpo) is not the only one escalated to
         with freeze_time("2026-03-01"):
             request = self._create(date_received=date(2026, 3, 1), user_id=self.user_dpo.id)
             done = self._create(date_received=date(2026, 3, 1))
@@ -652,3 +653,45 @@ class TestRequestDownload(HttpCase):
         response = self.url_open(f"/gdpr/download/{self.token}/{self.attachment.id}")
         self.assertEqual(response.status_code, 404)
         self.assertNotIn(b"res.partner", response.content)
+
+
+@tagged("post_install", "-at_install", "gdpr_crm")
+class TestRequestTour(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user_salesman = mail_new_test_user(
+            cls.env, login="gdpr_tour_sales", name="Tina Sales", groups="sales_team.group_sale_salesman"
+        )
+        cls.user_dpo = mail_new_test_user(
+            cls.env, login="gdpr_tour_dpo", name="Dan DPO", groups="base.group_user,gdpr_crm.group_gdpr_dpo"
+        )
+
+    def test_salesperson_reports_from_lead(self):
+        lead = self.env["crm.lead"].create(
+            {
+                "name": "Tour lead",
+                "contact_name": "Tour Subject",
+                "email_from": "tour.subject@example.com",
+                "user_id": self.user_salesman.id,
+            }
+        )
+        self.start_tour(f"/odoo/crm.lead/{lead.id}", "gdpr_request_report_from_lead", login="gdpr_tour_sales")
+        request = self.env["gdpr.request"].search([("lead_id", "=", lead.id)])
+        self.assertEqual(len(request), 1)
+        self.assertEqual(request.requester_email, "tour.subject@example.com")
+        self.assertEqual(request.description, "Please send me everything you hold about me.")
+
+    def test_dpo_verifies_and_extends(self):
+        request = self.env["gdpr.request"].create(
+            {
+                "request_type": "access",
+                "requester_name": "Tour Requester",
+                "requester_email": "tour.requester@example.com",
+                "date_received": fields.Date.today(),
+            }
+        )
+        self.start_tour("/odoo/action-gdpr_crm.gdpr_request_action", "gdpr_request_dpo_process", login="gdpr_tour_dpo")
+        self.assertEqual(request.state, "verified")
+        self.assertTrue(request.is_extended)
+        self.assertEqual(request.extension_reason, "Your request covers ten years of exchanges.")
