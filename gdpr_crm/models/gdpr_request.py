@@ -205,6 +205,14 @@ class GdprRequest(models.Model):
                     channels=", ".join(valid_channels.values()),
                 )
             )
+        date_received = value("date_received")
+        if date_received and fields.Date.to_date(date_received) > fields.Date.context_today(self):
+            raise ValidationError(
+                self.env._(
+                    "A request cannot be received in the future (%(date)s): enter the date it reached you.",
+                    date=date_received,
+                )
+            )
         partner = value("partner_id")
         email = (value("requester_email") or "").strip()
         if not partner and not email:
@@ -262,7 +270,7 @@ class GdprRequest(models.Model):
 
     def write(self, vals):
         self._gdpr_check_workflow_fields(vals)
-        if {"request_type", "partner_id", "requester_email", "channel"} & set(vals):
+        if {"request_type", "partner_id", "requester_email", "channel", "date_received"} & set(vals):
             for request in self:
                 self._gdpr_validate_vals(vals, current=request)
             if vals.get("requester_email"):

@@ -7,7 +7,7 @@ from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import Form, HttpCase, tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
@@ -73,9 +73,10 @@ class TestRequestDeadline(GdprRequestCase):
             date(2026, 3, 31): date(2026, 4, 30),
             date(2026, 12, 15): date(2027, 1, 15),  # year end
         }
-        for received, deadline in cases.items():
-            with self.subTest(received=received):
-                self.assertEqual(self._create(date_received=received).date_deadline, deadline)
+        with freeze_time("2029-01-01"):
+            for received, deadline in cases.items():
+                with self.subTest(received=received):
+                    self.assertEqual(self._create(date_received=received).date_deadline, deadline)
 
     def test_deadline_follows_date_received(self):
         request = self._create(date_received=date(2026, 5, 10))
@@ -185,6 +186,70 @@ class TestRequestWorkflow(GdprRequestCase):
         with self.assertRaisesRegex(ValidationError, "not a valid email"):
             self.Request.with_user(self.user_dpo).create({"request_type": "access", "requester_email": "nobody"})
         self.assertEqual(self.Request.search_count([]), count)
+
+    def test_future_reception_date_refused(self):
+        count = self.Request.search_count([])
+        with freeze_time("2026-03-10"):
+            with self.assertRaisesRegex(ValidationError, "cannot be received in the future"):
+                self._create(date_received=date(2026, 3, 11))
+            self.assertEqual(self.Request.search_count([]), count)
+            request = self._create(date_received=date(2026, 3, 10))
+            with self.assertRaisesRegex(ValidationError, "cannot be received in the future"):
+                request.date_received = date(2026, 4, 1)
+            self.assertEqual(request.date_received, date(2026, 3, 10))
+
+    def test_form_view_as_dpo(self):
+        form = Form(self.Request.with_user(self.user_dpo))
+        form.request_type = "objection"
+        form.channel = "post"
+        form.requester_name = "Paper Letter"
+        form.requester_email = "paper@example.com"
+        request = form.save()
+        self.assertEqual(request.state, "new")
+        self.assertEqual(request.date_deadline, request.date_received + relativedelta(months=1))
+        self.assertEqual(request.requester_email, "paper@example.com")
+
+    def test_subject_criteria_given_to_the_engine(self):
+        child = self.env["res.partner"].create(
+            {
+                "name": "Jeanne at work",
+                "parent_id": self.subject.id,
+                "email": "jeanne@work.example.com",
+                "mobile": "+33 7 00 00 00 00",
+                "active": False,
+            }
+        )
+        request = self._create(requester_email="jeanne.other@example.com")
+        partners, emails, phones = request._gdpr_subject_criteria()
+        self.assertEqual(partners, self.subject | child)
+        self.assertEqual(emails, ["jeanne.other@example.com", "jeanne.sujet@example.com", "jeanne@work.example.com"])
+        self.assertEqual(phones, ["+33 6 12 34 56 78", "+33 7 00 00 00 00"])
+        anonymous = self._create(partner_id=False, requester_email="anon@example.com")
+        partners, emails, phones = anonymous._gdpr_subject_criteria()
+        self.assertFalse(partners)
+        self.assertEqual(emails, ["anon@example.com"])
+        self.assertEqual(phones, [])
+
+    def test_execute_wizard_preview_counts(self):
+        # The engine's finding is replaced by a fixed result: this checks the
+        # wizard's presentation of it, not the engine.
+        request = self._create()
+        request.action_verify()
+        lead_2 = self.env["crm.lead"].create({"name": "Second"})
+        found = {"res.partner": self.subject.ids, "crm.lead": (self.lead | lead_2).ids, "mail.message": []}
+        with patch.object(type(self.Request), "_gdpr_find_subject_data", lambda self: found):
+            wizard = (
+                self.env["gdpr.request.execute"]
+                .with_user(self.user_dpo)
+                .with_context(default_request_id=request.id)
+                .create({})
+            )
+        self.assertTrue(wizard.is_automatic)
+        self.assertEqual(
+            {(line.model, line.model_description, line.count) for line in wizard.line_ids},
+            {("res.partner", "Contact", 1), ("crm.lead", "Lead/Opportunity", 2)},
+        )
+        self.assertEqual(wizard.total_count, 3)
 
     def test_request_by_email_only(self):
         request = self._create(partner_id=False, requester_email=" anon@example.com ", channel="web_form")
@@ -441,6 +506,7 @@ class TestRequestAccessRights(GdprRequestCase):
         # the salesperson still cannot read it
         with self.assertRaises(AccessError):
             request.with_user(self.user_salesman).read(["name"])
+        self.assertNotIn(self.user_salesman.partner_id, request.message_partner_ids)
         # a note on the contact, an activity for the named DPO
         note = self.subject.message_ids.filtered(lambda m: request.name in (m.body or ""))
         self.assertEqual(len(note), 1)

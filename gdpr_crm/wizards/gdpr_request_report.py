@@ -74,7 +74,8 @@ class GdprRequestReport(models.TransientModel):
             if record:
                 record.check_access("read")
         vals = self._gdpr_request_vals()
-        Request = self.env["gdpr.request"].sudo()
+        # The reporter must not follow a request they cannot read.
+        Request = self.env["gdpr.request"].sudo().with_context(mail_create_nosubscribe=True)
         Request._gdpr_validate_vals(vals)
         dpo_users = Request._gdpr_dpo_users(self.env.company)
         if not dpo_users:
@@ -95,7 +96,7 @@ class GdprRequestReport(models.TransientModel):
         )
         for record in (self.partner_id, self.lead_id):
             if record:
-                record.sudo().message_post(
+                record.sudo().with_context(mail_create_nosubscribe=True).message_post(
                     body=note, subtype_xmlid="mail.mt_note", author_id=self.env.user.partner_id.id
                 )
         for user in dpo_users:
