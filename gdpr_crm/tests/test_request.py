@@ -482,6 +482,19 @@ class TestRequestAccessRights(GdprRequestCase):
             with self.subTest(user=user.login), self.assertRaises(AccessError):
                 self.env["gdpr.request.report"].with_user(user).create({"partner_id": self.subject.id})
 
+    def test_multi_company_rule(self):
+        company_2 = self.env["res.company"].create({"name": "GDPR Company 2"})
+        request_2 = self.Request.with_company(company_2).create(
+            {"request_type": "access", "requester_email": "c2@example.com"}
+        )
+        self.assertEqual(request_2.company_id, company_2)
+        mine = self._create()
+        Request = self.Request.with_user(self.user_dpo)
+        self.assertIn(mine, Request.search([]))
+        self.assertNotIn(request_2, Request.search([]))
+        with self.assertRaises(AccessError):
+            request_2.with_user(self.user_dpo).read(["name"])
+
     def test_salesperson_cannot_use_dpo_wizards(self):
         request = self._create()
         for model in ("gdpr.request.execute", "gdpr.request.reject", "gdpr.request.extend"):
