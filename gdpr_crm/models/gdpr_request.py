@@ -512,7 +512,7 @@ class GdprRequest(models.Model):
             partners = (
                 self.env["res.partner"].with_context(active_test=False).search([("id", "child_of", partners.ids)])
             )
-        emails = {e for e in [self.requester_email, *partners.mapped("email")] if e}
+        emails = {email_normalize(e) or e.strip() for e in [self.requester_email, *partners.mapped("email")] if e}
         phones = {p for p in partners.mapped("phone") + partners.mapped("mobile") if p}
         return partners, sorted(emails), sorted(phones)
 

@@ -219,7 +219,7 @@ class TestRequestWorkflow(GdprRequestCase):
                 "active": False,
             }
         )
-        request = self._create(requester_email="jeanne.other@example.com")
+        request = self._create(requester_email="Jeanne <Jeanne.Other@Example.com>")
         partners, emails, phones = request._gdpr_subject_criteria()
         self.assertEqual(partners, self.subject | child)
         self.assertEqual(emails, ["jeanne.other@example.com", "jeanne.sujet@example.com", "jeanne@work.example.com"])

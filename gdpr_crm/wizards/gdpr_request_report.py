@@ -54,7 +54,7 @@ class GdprRequestReport(models.TransientModel):
     def _gdpr_request_vals(self):
         self.ensure_one()
         partner = self.partner_id or self.lead_id.partner_id
-        return {
+        vals = {
             "request_type": self.request_type,
             "channel": self.channel,
             "date_received": self.date_received,
@@ -64,6 +64,11 @@ class GdprRequestReport(models.TransientModel):
             "requester_email": (self.requester_email or partner.email or self.lead_id.email_from or "").strip(),
             "description": self.description,
         }
+        # The requester is written to in their language when it is known.
+        lang = partner.lang or self.lead_id.lang_id.code
+        if lang in dict(self.env["res.lang"].get_installed()):
+            vals["lang"] = lang
+        return vals
 
     def action_report(self):
         """Check, then file the request for the DPO and say so."""
