@@ -43,5 +43,6 @@
     },
     "demo": [
         "demo/gdpr_demo.xml",
+        "demo/gdpr_request_demo.xml",
     ],
 }
