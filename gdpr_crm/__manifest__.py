@@ -27,6 +27,14 @@
         "views/gdpr_processing_activity_views.xml",
         "views/gdpr_audit_log_views.xml",
         "views/res_config_settings_views.xml",
+        "data/gdpr_request_data.xml",
+        "data/ir_cron.xml",
+        "wizards/gdpr_request_report_views.xml",
+        "wizards/gdpr_request_execute_views.xml",
+        "wizards/gdpr_request_reject_views.xml",
+        "wizards/gdpr_request_extend_views.xml",
+        "views/gdpr_request_views.xml",
+        "views/gdpr_request_templates.xml",
     ],
     "assets": {
         "web.assets_tests": [
@@ -35,5 +43,6 @@
     },
     "demo": [
         "demo/gdpr_demo.xml",
+        "demo/gdpr_request_demo.xml",
     ],
 }

@@ -21,3 +21,17 @@ class ResConfigSettings(models.TransientModel):
                 raise ValidationError(
                     self.env._("The default consent validity cannot be negative: use 0 for no expiry.")
                 )
+
+    # ---- requests ----
+    gdpr_download_link_validity_days = fields.Integer(
+        string="Download Link Validity (days)",
+        config_parameter="gdpr_crm.download_link_validity_days",
+        default=30,
+        help="How long the link emailed to a requester to download their data keeps working.",
+    )
+
+    @api.constrains("gdpr_download_link_validity_days")
+    def _check_gdpr_download_link_validity_days(self):
+        for settings in self:
+            if settings.gdpr_download_link_validity_days < 1:
+                raise ValidationError(self.env._("A download link must stay valid for at least one day."))

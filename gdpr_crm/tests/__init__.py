@@ -2,3 +2,4 @@ from . import test_i18n
 from . import test_purpose
 from . import test_security_groups
 from . import test_tour_purpose
+from . import test_request

@@ -1,0 +1,68 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import http
+from odoo.http import request
+
+NO_CACHE_HEADERS = [
+    ("Cache-Control", "no-store"),
+    ("X-Robots-Tag", "noindex, nofollow"),
+    ("Referrer-Policy", "no-referrer"),
+]
+
+
+class GdprDownloadController(http.Controller):
+    """The requester's personal, expiring link to the files of their request.
+
+    The link is emailed with the answer instead of the files themselves. An
+    unknown and an expired token get the same page, so that the page tells a
+    stranger nothing.
+    """
+
+    def _gdpr_request_from_token(self, token):
+        gdpr_request = request.env["gdpr.request"].sudo()._gdpr_get_by_download_token(token)
+        if gdpr_request and gdpr_request.lang:
+            request.update_context(lang=gdpr_request.lang)
+        return gdpr_request
+
+    def _gdpr_invalid_link(self):
+        return request.render("gdpr_crm.gdpr_request_download_invalid", {}, status=404, headers=NO_CACHE_HEADERS)
+
+    @http.route(
+        "/gdpr/download/<string:token>", type="http", auth="public", methods=["GET"], website=True, sitemap=False
+    )
+    def gdpr_download_page(self, token, **kwargs):
+        gdpr_request = self._gdpr_request_from_token(token)
+        if not gdpr_request:
+            return self._gdpr_invalid_link()
+        values = {
+            "gdpr_request": gdpr_request,
+            "attachments": gdpr_request.attachment_ids.sorted("name"),
+            "token": token,
+        }
+        return request.render("gdpr_crm.gdpr_request_download_page", values, headers=NO_CACHE_HEADERS)
+
+    @http.route(
+        "/gdpr/download/<string:token>/<int:attachment_id>",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        website=True,
+        sitemap=False,
+    )
+    def gdpr_download_file(self, token, attachment_id, **kwargs):
+        gdpr_request = self._gdpr_request_from_token(token)
+        attachment = gdpr_request.attachment_ids.filtered(lambda a: a.id == attachment_id)
+        if not gdpr_request or not attachment:
+            return self._gdpr_invalid_link()
+        request.env["gdpr.audit.log"].sudo()._gdpr_log(
+            "request",
+            records=gdpr_request,
+            description=request.env._(
+                "Export file %(file)s of request %(name)s downloaded by the requester.",
+                file=attachment.id,
+                name=gdpr_request.name,
+            ),
+        )
+        stream = request.env["ir.binary"]._get_stream_from(attachment)
+        response = stream.get_response(as_attachment=True)
+        response.headers.update(dict(NO_CACHE_HEADERS))
+        return response

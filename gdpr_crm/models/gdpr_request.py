@@ -1,0 +1,746 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import secrets
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+from psycopg2 import errors as pg_errors
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import consteq, email_normalize, mute_logger
+
+REQUEST_TYPES = [
+    ("access", "Access"),
+    ("rectification", "Rectification"),
+    ("erasure", "Erasure"),
+    ("restriction", "Restriction"),
+    ("portability", "Portability"),
+    ("objection", "Objection"),
+]
+
+CHANNELS = [
+    ("email", "Email"),
+    ("web_form", "Web form"),
+    ("portal", "Portal"),
+    ("phone", "Phone"),
+    ("post", "Post"),
+    ("in_person", "In person"),
+]
+
+STATES = [
+    ("new", "New"),
+    ("verified", "Identity verified"),
+    ("in_progress", "In progress"),
+    ("done", "Done"),
+    ("rejected", "Rejected"),
+]
+
+OPEN_STATES = ("new", "verified", "in_progress")
+# Changed only by the workflow methods, never by a plain create or write.
+WORKFLOW_FIELDS = {"state", "identity_verified", "date_executed", "is_extended"}
+
+# GDPR art. 12(3): one month to answer, which may be extended by two months.
+RESPONSE_MONTHS = 1
+EXTENSION_MONTHS = 2
+# The assignee is reminded this many days before the deadline.
+REMINDER_DAYS = 7
+DEFAULT_DOWNLOAD_VALIDITY_DAYS = 30
+
+
+class GdprRequest(models.Model):
+    """A data subject rights request (GDPR art. 12 to 22).
+
+    The request is received, the requester's identity is verified, then it is
+    processed and answered within one calendar month (extendable once by two
+    months). Every transition is written to the privacy audit log.
+    """
+
+    _name = "gdpr.request"
+    _description = "Data Subject Request"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "date_received desc, id desc"
+    _mail_post_access = "read"
+
+    name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/", index="trigram")
+    request_type = fields.Selection(REQUEST_TYPES, string="Type", required=True, tracking=True, index=True)
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Data Subject",
+        index="btree_not_null",
+        tracking=True,
+        ondelete="set null",
+        help="The contact the request is about, when known.",
+    )
+    lead_id = fields.Many2one(
+        "crm.lead",
+        string="Lead",
+        index="btree_not_null",
+        ondelete="set null",
+        help="The lead the request was reported from, if any.",
+    )
+    requester_name = fields.Char(string="Requester Name", tracking=True)
+    requester_email = fields.Char(
+        string="Requester Email",
+        tracking=True,
+        help="The address the acknowledgement, the answer and the download link are sent to.",
+    )
+    lang = fields.Selection(
+        selection="_lang_get",
+        string="Language",
+        default=lambda self: self.env.lang,
+        help="The language of the emails sent to the requester.",
+    )
+    channel = fields.Selection(CHANNELS, required=True, default="email", tracking=True)
+    description = fields.Text(string="Details", help="What the requester asks, in their words.")
+    date_received = fields.Date(
+        string="Received On", required=True, default=fields.Date.context_today, tracking=True, index=True
+    )
+    date_deadline = fields.Date(
+        string="Deadline",
+        compute="_compute_date_deadline",
+        store=True,
+        index=True,
+        tracking=True,
+        help="One calendar month after reception (GDPR art. 12(3)), two more months when extended.",
+    )
+    days_left = fields.Integer(compute="_compute_days_left", help="Days until the deadline; negative when overdue.")
+    is_extended = fields.Boolean(string="Extended", readonly=True, copy=False)
+    extension_reason = fields.Text(readonly=True, copy=False)
+    identity_verified = fields.Boolean(readonly=True, copy=False, tracking=True)
+    date_verified = fields.Datetime(string="Verified On", readonly=True, copy=False)
+    state = fields.Selection(STATES, required=True, default="new", readonly=True, copy=False, tracking=True, index=True)
+    user_id = fields.Many2one(
+        "res.users",
+        string="Assigned To",
+        tracking=True,
+        index="btree_not_null",
+        domain=lambda self: [("groups_id", "in", self.env.ref("gdpr_crm.group_gdpr_dpo").id), ("share", "=", False)],
+        help="The DPO in charge of this request.",
+    )
+    response = fields.Html(help="The answer sent to the requester.")
+    rejection_reason = fields.Text(readonly=True, copy=False)
+    attachment_ids = fields.Many2many(
+        "ir.attachment",
+        "gdpr_request_attachment_rel",
+        "request_id",
+        "attachment_id",
+        string="Files Sent",
+        copy=False,
+        help="The files sent to the requester (exports, letters).",
+    )
+    date_executed = fields.Datetime(string="Executed On", readonly=True, copy=False)
+    date_done = fields.Datetime(string="Closed On", readonly=True, copy=False)
+    reminder_sent = fields.Boolean(readonly=True, copy=False)
+    escalated = fields.Boolean(readonly=True, copy=False)
+    download_token = fields.Char(readonly=True, copy=False, index="btree_not_null")
+    download_expiry = fields.Datetime(string="Download Link Expires On", readonly=True, copy=False)
+    download_url = fields.Char(string="Download Link", compute="_compute_download_url")
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+
+    @api.model
+    def _lang_get(self):
+        return self.env["res.lang"].get_installed()
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+    @api.depends("date_received", "is_extended")
+    def _compute_date_deadline(self):
+        for request in self:
+            if not request.date_received:
+                request.date_deadline = False
+                continue
+            deadline = request.date_received + relativedelta(months=RESPONSE_MONTHS)
+            if request.is_extended:
+                deadline += relativedelta(months=EXTENSION_MONTHS)
+            request.date_deadline = deadline
+
+    @api.depends("download_token")
+    def _compute_download_url(self):
+        for request in self:
+            token = request.download_token
+            request.download_url = f"{request.get_base_url()}/gdpr/download/{token}" if token else False
+
+    @api.depends("date_deadline")
+    @api.depends_context("tz")
+    def _compute_days_left(self):
+        today = fields.Date.context_today(self)
+        for request in self:
+            request.days_left = (request.date_deadline - today).days if request.date_deadline else 0
+
+    # ------------------------------------------------------------------
+    # Create / write: validate before anything is written
+    # ------------------------------------------------------------------
+    @api.model
+    def _gdpr_validate_vals(self, vals, current=None):
+        """Raise a ValidationError saying what is wrong with ``vals``.
+
+        ``current`` is the record being written, whose values complete ``vals``.
+        """
+
+        def value(name):
+            if name in vals:
+                return vals[name]
+            return current[name] if current else False
+
+        request_type = value("request_type")
+        valid_types = dict(self._fields["request_type"]._description_selection(self.env))
+        if not request_type:
+            raise ValidationError(self.env._("Choose the type of the request (access, rectification, erasure, etc.)."))
+        if request_type not in valid_types:
+            raise ValidationError(
+                self.env._(
+                    "'%(type)s' is not a type of privacy request. Choose one of: %(types)s.",
+                    type=request_type,
+                    types=", ".join(valid_types.values()),
+                )
+            )
+        channel = value("channel")
+        valid_channels = dict(self._fields["channel"]._description_selection(self.env))
+        if channel and channel not in valid_channels:
+            raise ValidationError(
+                self.env._(
+                    "'%(channel)s' is not a channel. Choose one of: %(channels)s.",
+                    channel=channel,
+                    channels=", ".join(valid_channels.values()),
+                )
+            )
+        date_received = value("date_received")
+        if date_received and fields.Date.to_date(date_received) > fields.Date.context_today(self):
+            raise ValidationError(
+                self.env._(
+                    "A request cannot be received in the future (%(date)s): enter the date it reached you.",
+                    date=date_received,
+                )
+            )
+        partner = value("partner_id")
+        email = (value("requester_email") or "").strip()
+        if not partner and not email:
+            raise ValidationError(
+                self.env._("A privacy request needs a data subject: choose a contact or enter the requester's email.")
+            )
+        if email and not email_normalize(email):
+            raise ValidationError(
+                self.env._(
+                    "'%(email)s' is not a valid email address. Correct the requester's email.",
+                    email=email,
+                )
+            )
+
+    def _gdpr_check_workflow_fields(self, vals):
+        if WORKFLOW_FIELDS & set(vals) and not self.env.context.get("gdpr_request_transition"):
+            raise UserError(
+                self.env._(
+                    "The status, identity verification, execution and extension of a privacy request change only "
+                    "through its buttons (Identity verified, Start processing, Execute, Extend, Mark as done, "
+                    "Reject), so that every step is checked and logged."
+                )
+            )
+
+    def _gdpr_write_transition(self, vals):
+        return self.with_context(gdpr_request_transition=True).write(vals)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        Partner = self.env["res.partner"]
+        for vals in vals_list:
+            self._gdpr_check_workflow_fields(vals)
+            self._gdpr_validate_vals(vals)
+            if vals.get("requester_email"):
+                vals["requester_email"] = vals["requester_email"].strip()
+            if vals.get("partner_id"):
+                partner = Partner.browse(vals["partner_id"])
+                vals.setdefault("requester_name", partner.name)
+                if not vals.get("requester_email") and partner.email:
+                    vals["requester_email"] = partner.email
+                if partner.lang and "lang" not in vals:
+                    vals["lang"] = partner.lang
+            if not vals.get("name") or vals["name"] == "/":
+                vals["name"] = self.env["ir.sequence"].next_by_code("gdpr.request") or "/"
+        requests = super().create(vals_list)
+        for request in requests:
+            request._gdpr_log_event(
+                self.env._("Request %(name)s (%(type)s) received.", name=request.name, type=request.request_type)
+            )
+        if not self.env.context.get("gdpr_request_no_acknowledgement"):
+            requests.filtered("requester_email")._gdpr_send_template(
+                "gdpr_crm.mail_template_gdpr_request_acknowledgement"
+            )
+        return requests
+
+    def write(self, vals):
+        self._gdpr_check_workflow_fields(vals)
+        if {"request_type", "partner_id", "requester_email", "channel", "date_received"} & set(vals):
+            for request in self:
+                self._gdpr_validate_vals(vals, current=request)
+            if vals.get("requester_email"):
+                vals["requester_email"] = vals["requester_email"].strip()
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_new(self):
+        if any(request.state != "new" for request in self):
+            raise UserError(
+                self.env._(
+                    "Only new requests can be deleted. A request that was verified or processed is kept as "
+                    "evidence: reject it with a reason instead."
+                )
+            )
+
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+    def _gdpr_log_event(self, description, event_type="request"):
+        self.ensure_one()
+        return self.env["gdpr.audit.log"]._gdpr_log(event_type, records=self, description=description)
+
+    def _gdpr_check_state(self, allowed, message):
+        """Raise a UserError with ``message`` unless every request is in one of ``allowed`` states.
+
+        ``message`` may use the placeholders ``%(name)s`` and ``%(state)s``.
+        """
+        labels = dict(self._fields["state"]._description_selection(self.env))
+        for request in self:
+            if request.state not in allowed:
+                raise UserError(message % {"name": request.name, "state": labels[request.state]})
+
+    @api.model
+    def _gdpr_dpo_users(self, company=None, named_first=True):
+        """The active internal users of the DPO group for ``company``, by id.
+
+        With ``named_first``, when the company names a DPO contact who is one
+        of them, only that user is returned, so that the named DPO is not
+        drowned out by every settings administrator.
+        """
+        company = company or self.env.company
+        users = (
+            self.env.ref("gdpr_crm.group_gdpr_dpo")
+            .sudo()
+            .users.filtered(lambda u: u.active and not u.share and company in u.company_ids)
+            .sorted("id")
+        )
+        if named_first:
+            named = users.filtered(lambda u: u.partner_id == company.gdpr_dpo_partner_id)
+            return named or users
+        return users
+
+    def _gdpr_send_template(self, template_xmlid):
+        """Send the mail template to the requester of each request (queued)."""
+        template = self.env.ref(template_xmlid, raise_if_not_found=False)
+        if not template:
+            return
+        for request in self:
+            if request.requester_email:
+                template.sudo().send_mail(request.id, email_layout_xmlid="mail.mail_notification_light")
+
+    # ------------------------------------------------------------------
+    # State machine
+    # ------------------------------------------------------------------
+    def action_verify(self):
+        """The requester's identity was checked: the request can be processed."""
+        self._gdpr_check_state(
+            ("new",),
+            self.env._("Request %(name)s is '%(state)s': only a new request can have its identity verified."),
+        )
+        self._gdpr_write_transition(
+            {"state": "verified", "identity_verified": True, "date_verified": fields.Datetime.now()}
+        )
+        for request in self:
+            request._gdpr_log_event(self.env._("Identity of the requester of %(name)s verified.", name=request.name))
+        return True
+
+    def action_start(self):
+        self._gdpr_check_state(
+            ("verified",),
+            self.env._(
+                "Request %(name)s is '%(state)s': verify the requester's identity before starting to process it."
+            ),
+        )
+        if self.env.user.has_group("gdpr_crm.group_gdpr_dpo"):
+            self.filtered(lambda r: not r.user_id).user_id = self.env.user
+        self._gdpr_write_transition({"state": "in_progress"})
+        for request in self:
+            request._gdpr_log_event(self.env._("Processing of %(name)s started.", name=request.name))
+        return True
+
+    def action_done(self):
+        self._gdpr_check_state(
+            ("in_progress",),
+            self.env._("Request %(name)s is '%(state)s': only a request in progress can be marked as done."),
+        )
+        self._gdpr_write_transition({"state": "done", "date_done": fields.Datetime.now()})
+        for request in self:
+            request.activity_ids.action_feedback(feedback=self.env._("Request closed."))
+            request._gdpr_log_event(self.env._("Request %(name)s closed as done.", name=request.name))
+        return True
+
+    def action_reject(self, reason):
+        """Refuse the request for ``reason`` (art. 12(4)); the requester is told why."""
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(
+                self.env._("Give the reason for rejecting the request: the requester must be told why (art. 12(4)).")
+            )
+        self._gdpr_check_state(
+            OPEN_STATES, self.env._("Request %(name)s is '%(state)s': a closed request cannot be rejected.")
+        )
+        self._gdpr_write_transition(
+            {"state": "rejected", "rejection_reason": reason, "date_done": fields.Datetime.now()}
+        )
+        for request in self:
+            request.message_post(
+                body=self.env._("Request rejected. Reason: %(reason)s", reason=reason),
+                subtype_xmlid="mail.mt_note",
+            )
+            request.activity_ids.action_feedback(feedback=self.env._("Request rejected."))
+            request._gdpr_log_event(self.env._("Request %(name)s rejected.", name=request.name))
+        self._gdpr_send_template("gdpr_crm.mail_template_gdpr_request_response")
+        return True
+
+    def action_extend(self, reason):
+        """Extend the deadline by two months, once (art. 12(3)); the requester is told why."""
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(
+                self.env._(
+                    "Give the reason for extending the deadline (complexity or number of requests): "
+                    "the requester must be told why."
+                )
+            )
+        self._gdpr_check_state(
+            OPEN_STATES,
+            self.env._("Request %(name)s is '%(state)s': the deadline of a closed request cannot be extended."),
+        )
+        for request in self:
+            if request.is_extended:
+                raise UserError(
+                    self.env._(
+                        "The deadline of request %(name)s was already extended: the GDPR allows one extension "
+                        "of two months only.",
+                        name=request.name,
+                    )
+                )
+        # The reminder and the escalation are re-armed for the new deadline.
+        self._gdpr_write_transition(
+            {"is_extended": True, "extension_reason": reason, "reminder_sent": False, "escalated": False}
+        )
+        for request in self:
+            request.message_post(
+                body=self.env._(
+                    "Deadline extended by two months, to %(date)s. Reason: %(reason)s",
+                    date=fields.Date.to_string(request.date_deadline),
+                    reason=reason,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+            request._gdpr_log_event(self.env._("Deadline of %(name)s extended by two months.", name=request.name))
+        self._gdpr_send_template("gdpr_crm.mail_template_gdpr_request_extension")
+        return True
+
+    # ------------------------------------------------------------------
+    # Execution
+    # ------------------------------------------------------------------
+    def _gdpr_lock(self):
+        """Lock the rows of these requests, or raise a clear UserError.
+
+        Two DPOs executing the same request at once: the first one locks it,
+        the second one is told to wait and reload instead of doing it twice.
+        """
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint(flush=False):
+                self.env.cr.execute("SELECT id FROM gdpr_request WHERE id IN %s FOR UPDATE NOWAIT", [tuple(self.ids)])
+        except (pg_errors.LockNotAvailable, pg_errors.SerializationFailure) as error:
+            raise UserError(
+                self.env._(
+                    "Request %(name)s is being processed by someone else right now. Wait a moment, reload it "
+                    "and check whether it was executed.",
+                    name=", ".join(self.mapped("name")),
+                )
+            ) from error
+        # Read what the other transaction may have written before we got the lock.
+        self.invalidate_recordset(["state", "date_executed", "identity_verified"])
+
+    def action_execute(self):
+        """Do the work the request asks for (export, etc.), without any UI.
+
+        It runs once: a second call, or a concurrent one, gets a clear error.
+        """
+        for request in self:
+            request._gdpr_check_executable()
+        self._gdpr_lock()
+        for request in self:
+            request._gdpr_check_executable()
+            method = getattr(request, f"_gdpr_execute_{request.request_type}", None)
+            if method is None:
+                raise UserError(
+                    self.env._("Requests of type '%(type)s' cannot be executed.", type=request.request_type)
+                )
+            method()
+            vals = {"date_executed": fields.Datetime.now()}
+            if request.state == "verified":
+                vals["state"] = "in_progress"
+            request._gdpr_write_transition(vals)
+            request._gdpr_log_event(
+                self.env._("Request %(name)s (%(type)s) executed.", name=request.name, type=request.request_type)
+            )
+        return True
+
+    def _gdpr_check_executable(self):
+        self.ensure_one()
+        if not self.identity_verified or self.state not in ("verified", "in_progress"):
+            raise UserError(
+                self.env._(
+                    "Request %(name)s cannot be executed before the requester's identity is verified "
+                    "(and not once it is closed). Verify the identity first.",
+                    name=self.name,
+                )
+            )
+        if self.date_executed:
+            raise UserError(
+                self.env._(
+                    "Request %(name)s was already executed on %(date)s: it cannot be executed twice.",
+                    name=self.name,
+                    date=fields.Datetime.to_string(self.date_executed),
+                )
+            )
+
+    def _gdpr_subject_criteria(self):
+        """The partners (with their child contacts), emails and phones of the subject."""
+        self.ensure_one()
+        partners = self.partner_id
+        if partners:
+            partners = (
+                self.env["res.partner"].with_context(active_test=False).search([("id", "child_of", partners.ids)])
+            )
+        emails = {email_normalize(e) or e.strip() for e in [self.requester_email, *partners.mapped("email")] if e}
+        phones = {p for p in partners.mapped("phone") + partners.mapped("mobile") if p}
+        return partners, sorted(emails), sorted(phones)
+
+    def _gdpr_find_subject_data(self):
+        """Everything the personal-data engine finds about the subject: {model: [ids]}."""
+        self.ensure_one()
+        partners, emails, phones = self._gdpr_subject_criteria()
+        return self.env["gdpr.personal.data"]._gdpr_find(partners=partners, emails=emails, phones=phones)
+
+    def _gdpr_execute_access(self):
+        """Right of access (art. 15): export every record of the subject and attach it."""
+        self.ensure_one()
+        found = self._gdpr_find_subject_data()
+        attachments = self.env["gdpr.personal.data"]._gdpr_export_attachments(
+            found, name=self.name.replace("/", "-"), res_model=self._name, res_id=self.id
+        )
+        self.attachment_ids = [fields.Command.link(a.id) for a in attachments]
+        self._gdpr_log_event(
+            self.env._(
+                "Export of request %(name)s: %(records)s records in %(models)s models, %(files)s files.",
+                name=self.name,
+                records=sum(len(ids) for ids in found.values()),
+                models=len([m for m, ids in found.items() if ids]),
+                files=len(attachments),
+            ),
+            event_type="dsar_export",
+        )
+        return attachments
+
+    def _gdpr_execute_portability(self):
+        """Right to data portability (art. 20): the same machine-readable export as access."""
+        return self._gdpr_execute_access()
+
+    def _gdpr_execute_by_hand(self):
+        labels = dict(self._fields["request_type"]._description_selection(self.env))
+        raise UserError(
+            self.env._(
+                "Requests of type '%(type)s' cannot be executed automatically yet: process request %(name)s "
+                "by hand, then mark it as done.",
+                type=labels[self.request_type],
+                name=self.name,
+            )
+        )
+
+    def _gdpr_execute_rectification(self):
+        self._gdpr_execute_by_hand()
+
+    def _gdpr_execute_erasure(self):
+        self._gdpr_execute_by_hand()
+
+    def _gdpr_execute_restriction(self):
+        self._gdpr_execute_by_hand()
+
+    def _gdpr_execute_objection(self):
+        self._gdpr_execute_by_hand()
+
+    # ------------------------------------------------------------------
+    # Answer and download link
+    # ------------------------------------------------------------------
+    @api.model
+    def _gdpr_download_validity_days(self):
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("gdpr_crm.download_link_validity_days", DEFAULT_DOWNLOAD_VALIDITY_DAYS)
+        )
+        try:
+            return max(int(value), 1)
+        except (TypeError, ValueError):
+            return DEFAULT_DOWNLOAD_VALIDITY_DAYS
+
+    def _gdpr_generate_download_token(self):
+        """Give the request a new unguessable download token, valid for the configured days."""
+        self.ensure_one()
+        token = secrets.token_urlsafe(32)
+        self.write(
+            {
+                "download_token": token,
+                "download_expiry": fields.Datetime.now() + timedelta(days=self._gdpr_download_validity_days()),
+            }
+        )
+        return token
+
+    @api.model
+    def _gdpr_get_by_download_token(self, token):
+        """The request whose download link ``token`` is valid now, or an empty recordset."""
+        if not token or len(token) < 20:
+            return self.browse()
+        request = self.sudo().search([("download_token", "=", token)], limit=1)
+        if not request or not consteq(request.download_token, token):
+            return self.browse()
+        if not request.download_expiry or request.download_expiry < fields.Datetime.now():
+            return self.browse()
+        return request
+
+    def action_send_response(self):
+        """Email the answer to the requester; with files, a download link rather than the files."""
+        self._gdpr_check_state(
+            ("in_progress", "done"),
+            self.env._("Request %(name)s is '%(state)s': process it before sending the answer."),
+        )
+        for request in self:
+            if not request.requester_email:
+                raise UserError(
+                    self.env._(
+                        "Request %(name)s has no requester email: send the answer by another channel.",
+                        name=request.name,
+                    )
+                )
+            if request.attachment_ids:
+                request._gdpr_generate_download_token()
+        self._gdpr_send_template("gdpr_crm.mail_template_gdpr_request_response")
+        for request in self:
+            request._gdpr_log_event(
+                self.env._(
+                    "Answer to request %(name)s sent to the requester (%(files)s files by download link).",
+                    name=request.name,
+                    files=len(request.attachment_ids),
+                )
+            )
+        return True
+
+    def action_send_acknowledgement(self):
+        self._gdpr_check_state(
+            OPEN_STATES,
+            self.env._("Request %(name)s is '%(state)s': a closed request is not acknowledged again."),
+        )
+        self._gdpr_send_template("gdpr_crm.mail_template_gdpr_request_acknowledgement")
+        return True
+
+    # ------------------------------------------------------------------
+    # Buttons opening wizards
+    # ------------------------------------------------------------------
+    def _gdpr_wizard_action(self, model, name):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": model,
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_request_id": self.id},
+        }
+
+    def action_open_execute_wizard(self):
+        return self._gdpr_wizard_action("gdpr.request.execute", self.env._("Execute the request"))
+
+    def action_open_reject_wizard(self):
+        return self._gdpr_wizard_action("gdpr.request.reject", self.env._("Reject the request"))
+
+    def action_open_extend_wizard(self):
+        return self._gdpr_wizard_action("gdpr.request.extend", self.env._("Extend the deadline"))
+
+    # ------------------------------------------------------------------
+    # Cron
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_request_deadlines(self):
+        """Remind the assignee a week before the deadline, escalate overdue requests.
+
+        Each request is reminded once and escalated once per deadline (an
+        extension re-arms both), so running the job again adds nothing.
+        """
+        today = fields.Date.context_today(self)
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        model_id = self.env["ir.model"]._get_id(self._name)
+        Activity = self.env["mail.activity"].sudo()
+        base = [("state", "in", OPEN_STATES)]
+
+        to_remind = self.sudo().search(
+            [
+                *base,
+                ("reminder_sent", "=", False),
+                ("date_deadline", ">=", today),
+                ("date_deadline", "<=", today + timedelta(days=REMINDER_DAYS)),
+            ]
+        )
+        vals_list = []
+        for request in to_remind:
+            user = request.user_id or self._gdpr_dpo_users(request.company_id)[:1]
+            if not user:
+                continue
+            vals_list.append(
+                {
+                    "res_model_id": model_id,
+                    "res_id": request.id,
+                    "activity_type_id": todo.id,
+                    "user_id": user.id,
+                    "date_deadline": request.date_deadline,
+                    "summary": self.env._("Privacy request due on %(date)s", date=request.date_deadline),
+                    "note": self.env._(
+                        "Request %(name)s must be answered by %(date)s (GDPR art. 12(3)).",
+                        name=request.name,
+                        date=request.date_deadline,
+                    ),
+                }
+            )
+        Activity.create(vals_list)
+        to_remind.write({"reminder_sent": True})
+
+        overdue = self.sudo().search([*base, ("escalated", "=", False), ("date_deadline", "<", today)])
+        vals_list = []
+        for request in overdue:
+            for user in self._gdpr_dpo_users(request.company_id, named_first=False):
+                vals_list.append(
+                    {
+                        "res_model_id": model_id,
+                        "res_id": request.id,
+                        "activity_type_id": todo.id,
+                        "user_id": user.id,
+                        "date_deadline": today,
+                        "summary": self.env._("Overdue privacy request"),
+                        "note": self.env._(
+                            "Request %(name)s was due on %(date)s and is not answered yet.",
+                            name=request.name,
+                            date=request.date_deadline,
+                        ),
+                    }
+                )
+            request.message_post(
+                body=self.env._(
+                    "This request is overdue: it was due on %(date)s. The DPO group was notified.",
+                    date=request.date_deadline,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        Activity.create(vals_list)
+        overdue.write({"escalated": True})
+        for request in overdue:
+            request._gdpr_log_event(self.env._("Request %(name)s is overdue: escalated.", name=request.name))
+        return True
