@@ -26,7 +26,11 @@ class GdprConsentController(http.Controller):
         return request.render("gdpr_crm.gdpr_link_invalid_page", {}, status=404)
 
     def _gdpr_page_lang(self, partner):
-        return (partner.lang if partner else None) or request.env.lang
+        """Show the page in the data subject's language when it is installed."""
+        lang = partner.lang if partner else None
+        if lang and lang != request.env.lang and lang in dict(request.env["res.lang"].get_installed()):
+            request.update_context(lang=lang)
+        return request.env.lang
 
     # ------------------------------------------------------------------
     # Double opt-in

@@ -2,6 +2,7 @@
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from datetime import timedelta
 
@@ -62,6 +63,7 @@ PROTECTED_FIELDS = {
     "opt_in_sent_date",
 }
 
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 OPT_IN_TOKEN_MARKER = "__gdpr_opt_in_token__"
 DEFAULT_OPT_IN_VALIDITY_DAYS = 7
 EXPIRY_BATCH_SIZE = 1000
@@ -206,7 +208,7 @@ class GdprConsent(models.Model):
     def _gdpr_normalize_email(self, email):
         """Return the normalized email, or raise a clear error."""
         normalized = email_normalize(email or "", strict=True)
-        if not normalized:
+        if not normalized or not EMAIL_PATTERN.match(normalized):
             raise ValidationError(
                 self.env._(
                     "'%(email)s' is not a valid email address: enter one like name@example.com.",
@@ -410,7 +412,7 @@ class GdprConsent(models.Model):
                 self.env._("Say how the consent was collected (web form, phone, paper...) before recording it.")
             )
         if source not in dict(SOURCES):
-            raise ValidationError(self.env._("'%(source)s' is not a known consent source.", source=source))
+            raise ValidationError(self.env._("'%(value)s' is not a known consent source.", value=source))
         if not (proof or "").strip():
             raise ValidationError(
                 self.env._(
@@ -452,6 +454,12 @@ class GdprConsent(models.Model):
         consent_vals = dict(consent_vals or {})
         previous = {consent.id: consent.state for consent in self}
         writer = self.with_context(gdpr_consent_internal=True)
+        # an answer ends any pending confirmation link (hidden field: sudo)
+        token_vals = {
+            key: consent_vals.pop(key) for key in ("opt_in_token_hash", "opt_in_expiry") if key in consent_vals
+        }
+        if token_vals:
+            writer.sudo().write(token_vals)
         if action == "give":
             date = consent_vals.get("date_given") or fields.Datetime.now()
             by_expiry = {}
@@ -596,7 +604,7 @@ class GdprConsent(models.Model):
     ):
         """Record that the data subject refuses this consent."""
         if source and source not in dict(SOURCES):
-            raise ValidationError(self.env._("'%(source)s' is not a known consent source.", source=source))
+            raise ValidationError(self.env._("'%(value)s' is not a known consent source.", value=source))
         date = self._gdpr_check_date(date)
         consent_vals, event_vals = self._gdpr_answer_vals(
             source, proof, proof_version, ip_address, user_agent, collected_by
@@ -607,7 +615,7 @@ class GdprConsent(models.Model):
     def action_withdraw(self, source=None, ip_address=None, user_agent=None, note=None):
         """Record that the data subject withdraws this consent (art. 7(3))."""
         if source and source not in dict(SOURCES):
-            raise ValidationError(self.env._("'%(source)s' is not a known consent source.", source=source))
+            raise ValidationError(self.env._("'%(value)s' is not a known consent source.", value=source))
         event_vals = {
             "source": source or False,
             "ip_address": ip_address or False,
@@ -657,6 +665,7 @@ class GdprConsent(models.Model):
         work remains.
         """
         today = fields.Date.context_today(self)
+        self.flush_model(["state", "expiry_date"])
         self.env.cr.execute(
             SQL(
                 """

@@ -178,6 +178,7 @@ class GdprConsentEvent(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.context.get("gdpr_consent_event_append"):
+            self.check_access("create")
             raise UserError(
                 self.env._(
                     "Consent history is written by the consent itself: record a "
@@ -187,9 +188,11 @@ class GdprConsentEvent(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        self.check_access("write")
         raise UserError(self.env._("The history of a consent is proof: its events cannot be changed."))
 
     def unlink(self):
+        self.check_access("unlink")
         raise UserError(self.env._("The history of a consent is proof: its events cannot be deleted."))
 
     @api.model
