@@ -44,6 +44,7 @@ ACTION_STATE = {"give": "given", "refuse": "refused", "withdraw": "withdrawn", "
 
 # Fields only the consent's own methods may change.
 PROTECTED_FIELDS = {
+    "active",
     "partner_id",
     "email",
     "purpose_id",
@@ -141,6 +142,11 @@ class GdprConsent(models.Model):
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company, readonly=True
     )
+    active = fields.Boolean(
+        default=True,
+        readonly=True,
+        help="Archived when superseded by the consent of a merged duplicate contact; its history is kept.",
+    )
 
     _sql_constraints = [
         (
@@ -156,9 +162,9 @@ class GdprConsent(models.Model):
         self.env.cr.execute(
             """
             CREATE UNIQUE INDEX IF NOT EXISTS gdpr_consent_partner_purpose_uniq
-                ON gdpr_consent (partner_id, purpose_id) WHERE partner_id IS NOT NULL;
+                ON gdpr_consent (partner_id, purpose_id) WHERE partner_id IS NOT NULL AND active;
             CREATE UNIQUE INDEX IF NOT EXISTS gdpr_consent_email_purpose_uniq
-                ON gdpr_consent (email, purpose_id) WHERE partner_id IS NULL;
+                ON gdpr_consent (email, purpose_id) WHERE partner_id IS NULL AND active;
             CREATE INDEX IF NOT EXISTS gdpr_consent_given_expiry_idx
                 ON gdpr_consent (expiry_date) WHERE state = 'given';
             """
@@ -262,7 +268,7 @@ class GdprConsent(models.Model):
             if partner
             else [("partner_id", "=", False), ("email", "=", vals["email"])]
         )
-        if self.sudo().with_context(active_test=False).search_count(domain, limit=1):
+        if self.sudo().search_count(domain, limit=1):
             raise ValidationError(
                 self.env._(
                     "This data subject already has a consent for the purpose '%(purpose)s': "
@@ -385,7 +391,7 @@ class GdprConsent(models.Model):
         self.ensure_one()
         return {
             "consent_id": self.id,
-            "partner_id": self.partner_id.id or False,
+            "subject_partner_id": self.partner_id.id or False,
             "email": self.email or False,
             "purpose_id": self.purpose_id.id,
             "company_id": self.company_id.id,
@@ -1008,6 +1014,61 @@ class GdprConsent(models.Model):
                 % (lead.id, partner.id, ", ".join(map(str, moved.ids))),
             )
         return moved
+
+    @api.model
+    def _gdpr_merge_partners(self, src_partners, dst_partner):
+        """Contact merge: move the consents of ``src_partners`` to ``dst_partner``.
+
+        Called before the merge rewrites the foreign keys. When both contacts
+        have a consent for one purpose, the most recent answer stays active
+        and the other is archived on the destination contact, history kept.
+        """
+        Consent = self.sudo().with_context(gdpr_consent_internal=True)
+        src_consents = Consent.search([("partner_id", "in", src_partners.ids)])
+        if not src_consents:
+            return Consent
+        by_purpose = {c.purpose_id: c for c in Consent.search([("partner_id", "=", dst_partner.id)])}
+        archived = Consent.browse()
+        for consent in src_consents.sorted(lambda c: c._gdpr_last_answer_date(), reverse=True):
+            current = by_purpose.get(consent.purpose_id)
+            if current:
+                newer = consent.state != "pending" and (
+                    current.state == "pending" or consent._gdpr_last_answer_date() > current._gdpr_last_answer_date()
+                )
+                loser = current if newer else consent
+                loser.write({"active": False})
+                archived |= loser
+                if newer:
+                    by_purpose[consent.purpose_id] = consent
+            else:
+                by_purpose[consent.purpose_id] = consent
+        previous = {c.id: c.state for c in src_consents}
+        src_consents._gdpr_lock()
+        src_consents.write({"partner_id": dst_partner.id})
+        self.env["gdpr.consent.event"]._gdpr_append(
+            [
+                {
+                    **consent._gdpr_event_subject(),
+                    "action": "transfer",
+                    "state": consent.state,
+                    "previous_state": previous[consent.id],
+                    "note": "Contact #%s merged into #%s%s"
+                    % (
+                        ", #".join(map(str, src_partners.ids)),
+                        dst_partner.id,
+                        " (superseded, archived)" if consent in archived else "",
+                    ),
+                }
+                for consent in src_consents
+            ]
+        )
+        self.env["gdpr.audit.log"]._gdpr_log(
+            "consent",
+            records=src_consents,
+            description="Consent(s) moved by a contact merge into #%s: ids %s; archived: %s"
+            % (dst_partner.id, ", ".join(map(str, src_consents.ids)), ", ".join(map(str, archived.ids)) or "-"),
+        )
+        return src_consents
 
     def _gdpr_last_answer_date(self):
         self.ensure_one()

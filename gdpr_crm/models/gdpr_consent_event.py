@@ -29,7 +29,7 @@ EVENT_ACTIONS = [
 # invalidates every existing signature: add a version instead.
 SIGNED_FIELDS = (
     "consent_id",
-    "partner_id",
+    "subject_partner_id",
     "email",
     "purpose_id",
     "action",
@@ -65,9 +65,11 @@ class GdprConsentEvent(models.Model):
     _rec_name = "action"
 
     consent_id = fields.Many2one("gdpr.consent", required=True, readonly=True, index=True, ondelete="cascade")
-    partner_id = fields.Many2one(
-        "res.partner", string="Contact", readonly=True, index="btree_not_null", ondelete="restrict"
-    )
+    # The subject at the time of the event, signed. A plain integer rather
+    # than a foreign key, so that merging contacts (which rewrites every
+    # foreign key to res.partner) never has to touch this append-only table.
+    subject_partner_id = fields.Integer(string="Contact ID", readonly=True, index="btree_not_null")
+    partner_id = fields.Many2one(related="consent_id.partner_id", string="Contact")
     email = fields.Char(readonly=True)
     purpose_id = fields.Many2one("gdpr.purpose", string="Purpose", required=True, readonly=True, ondelete="restrict")
     action = fields.Selection(EVENT_ACTIONS, required=True, readonly=True)
@@ -140,7 +142,8 @@ class GdprConsentEvent(models.Model):
                 value = value.id
             if name == "date" and value:
                 value = fields.Datetime.to_string(fields.Datetime.to_datetime(value))
-            payload.append(value if value not in (None, "") else False)
+            # empty values (None, "", 0 of an integer column) sign alike
+            payload.append(value or False)
         message = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         return hmac.new(self._gdpr_hmac_secret().encode(), message.encode(), hashlib.sha256).hexdigest()
 

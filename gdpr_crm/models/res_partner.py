@@ -13,11 +13,10 @@ class ResPartner(models.Model):
     gdpr_consent_ids = fields.One2many(
         "gdpr.consent", "partner_id", string="Consents", groups="gdpr_crm.group_gdpr_user"
     )
-    gdpr_consent_event_ids = fields.One2many(
+    gdpr_consent_event_ids = fields.Many2many(
         "gdpr.consent.event",
-        "partner_id",
         string="Consent History",
-        readonly=True,
+        compute="_compute_gdpr_consent_event_ids",
         groups="gdpr_crm.group_gdpr_user",
     )
     gdpr_consent_count = fields.Integer(
@@ -38,6 +37,15 @@ class ResPartner(models.Model):
         )
         for partner in self:
             partner.gdpr_consent_count = counts.get(partner, 0)
+
+    def _compute_gdpr_consent_event_ids(self):
+        events = (
+            self.env["gdpr.consent.event"]
+            .with_context(active_test=False)
+            .search([("consent_id.partner_id", "in", self.ids)])
+        )
+        for partner in self:
+            partner.gdpr_consent_event_ids = events.filtered(lambda e, p=partner: e.consent_id.partner_id == p)
 
     def _compute_gdpr_consent_purpose_ids(self):
         Consent = self.env["gdpr.consent"].sudo()

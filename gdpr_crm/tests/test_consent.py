@@ -169,7 +169,8 @@ class TestConsent(ConsentCase):
         # the database enforces it too
         with mute_logger("odoo.sql_db"), self.assertRaises(psycopg2.IntegrityError), self.cr.savepoint():
             self.cr.execute(
-                "INSERT INTO gdpr_consent (partner_id, purpose_id, state, company_id) VALUES (%s, %s, 'pending', %s)",
+                "INSERT INTO gdpr_consent (partner_id, purpose_id, state, company_id, active)"
+                " VALUES (%s, %s, 'pending', %s, true)",
                 [self.partner.id, self.newsletter.id, self.company.id],
             )
 
@@ -584,3 +585,61 @@ class TestDoubleOptInMail(ConsentCase):
         for bad in (forged, "%s-" % self.partner.id, "abc", "", token[:-1] + ("1" if token[-1] == "0" else "0")):
             with self.subTest(token=bad):
                 self.assertFalse(Partner._gdpr_from_preferences_token(bad))
+
+
+@tagged("post_install", "-at_install", "gdpr_crm")
+class TestConsentMergeAndViews(ConsentCase):
+    def test_merging_contacts_keeps_consents_and_history(self):
+        duplicate = self.env["res.partner"].create(
+            {"name": "Jeanne Martin (dup)", "email": "jeanne.martin@example.com"}
+        )
+        kept = self._consent()  # pending on the destination
+        moved = self._consent(partner=duplicate, state="given", **PROOF)  # newer answer on the duplicate
+        only_dup = self._consent(partner=duplicate, purpose=self.marketing_email)
+        only_dup.action_refuse(source="phone")
+        wizard = self.env["base.partner.merge.automatic.wizard"].create({})
+        wizard._merge((self.partner | duplicate).ids, self.partner)
+        self.assertFalse(duplicate.exists())
+        consents = self.Consent.with_context(active_test=False).search([("partner_id", "=", self.partner.id)])
+        self.assertEqual(consents, kept | moved | only_dup)
+        self.assertFalse(kept.active)
+        self.assertTrue(moved.active)
+        self.assertTrue(self.partner._gdpr_has_consent("newsletter"))
+        self.assertEqual(self.partner.gdpr_consent_ids, moved | only_dup)
+        self.assertEqual(only_dup.state, "refused")
+        last = moved.event_ids.sorted("id")[-1]
+        self.assertEqual((last.action, last.subject_partner_id), ("transfer", self.partner.id))
+        self.assertIn(kept.event_ids, self.partner.gdpr_consent_event_ids)
+        self.assertFalse(self.Event._gdpr_verify_signatures())
+
+    def test_privacy_tab_for_salespeople_only(self):
+        for model in ("res.partner", "crm.lead"):
+            with self.subTest(model=model):
+                arch = (
+                    self.env[model].with_user(self.user_salesman).get_views([(False, "form")])["views"]["form"]["arch"]
+                )
+                self.assertIn('name="gdpr_privacy"', arch)
+                self.assertIn('name="gdpr_privacy_main"', arch)
+                self.assertIn("gdpr_consent_ids", arch)
+        # an employee without the privacy group does not get the tab
+        arch = (
+            self.env["res.partner"].with_user(self.user_employee).get_views([(False, "form")])["views"]["form"]["arch"]
+        )
+        self.assertNotIn('name="gdpr_privacy"', arch)
+        # the salesperson opens the contact and its consents
+        consent = self._consent(state="given", **PROOF)
+        partner = self.partner.with_user(self.user_salesman)
+        self.assertEqual(partner.gdpr_consent_ids, consent)
+        self.assertEqual(partner.gdpr_consent_count, 1)
+        self.assertEqual(partner.gdpr_consent_event_ids, consent.event_ids)
+        action = partner.action_gdpr_view_consents()
+        self.assertEqual(self.Consent.with_user(self.user_salesman).search(action["domain"]), consent)
+
+    def test_salesperson_asks_by_email(self):
+        consent = self._consent().with_user(self.user_salesman)
+        consent.action_send_double_opt_in()
+        self.assertTrue(consent.opt_in_sent_date)
+        mail = self.env["mail.mail"].search([("model", "=", "gdpr.consent"), ("res_id", "=", consent.id)])
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(consent.event_ids.sorted("id")[-1].user_id, self.user_salesman)
+        self.assertEqual(consent.state, "pending")
