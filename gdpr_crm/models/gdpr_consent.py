@@ -450,6 +450,8 @@ class GdprConsent(models.Model):
         self._gdpr_lock()
         new_state = ACTION_STATE[action]
         for consent in self:
+            # a salesperson answers only for the data subjects they can read
+            consent._gdpr_check_subject_access(consent.partner_id, consent.lead_id if not consent.partner_id else None)
             if action in ("give", "refuse", "withdraw"):
                 self._gdpr_check_purpose_basis(consent.purpose_id)
             if consent.state not in ALLOWED_FROM[action]:

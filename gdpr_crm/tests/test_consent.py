@@ -509,6 +509,11 @@ class TestConsentRights(ConsentCase):
             {"lead_id": own.id, "purpose_id": self.newsletter.id}
         )
         self.assertEqual(consent.email, "mine@example.com")
+        # nor answer for the subject of a lead they cannot read
+        hidden = self.Consent.create({"lead_id": lead.id, "purpose_id": self.newsletter.id})
+        with self.assertRaises(AccessError):
+            hidden.with_user(self.user_salesman).action_give(**PROOF)
+        self.assertEqual(hidden.state, "pending")
 
     def test_portal_and_employee_see_nothing(self):
         consent = self._consent()
@@ -557,6 +562,13 @@ class TestDoubleOptInMail(ConsentCase):
         self.assertTrue(timedelta(days=6, hours=23) < validity <= timedelta(days=7))
         # the email is still pending: nothing is pre-ticked
         self.assertEqual(consent.state, "pending")
+
+    def test_send_to_the_email_of_a_lead(self):
+        consent = self.Consent.create({"email": "prospect@example.com", "purpose_id": self.newsletter.id})
+        mail = consent._gdpr_send_double_opt_in()
+        self.assertEqual(mail.email_to, "prospect@example.com")
+        self.assertFalse(mail.recipient_ids)
+        self.assertIn("/gdpr/consent/", mail._prepare_outgoing_list()[0]["body"])
 
     def test_send_refused_when_given_or_without_email(self):
         consent = self._consent(state="given", **PROOF)
