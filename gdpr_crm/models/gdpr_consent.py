@@ -281,6 +281,7 @@ class GdprConsent(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         answers = []
+        seen = set()
         for vals in vals_list:
             # Nothing is pre-ticked: a consent is created pending, and an
             # answer given at creation goes through the same checks as later.
@@ -295,6 +296,12 @@ class GdprConsent(models.Model):
                     self.env._("A new consent can only be pending, given or refused, not '%(state)s'.", state=state)
                 )
             self._gdpr_prepare_create_vals(vals)
+            key = (vals.get("partner_id") or False, vals.get("email") or False, vals["purpose_id"])
+            if key in seen:
+                raise ValidationError(
+                    self.env._("The same data subject and purpose appear twice: record one consent for each.")
+                )
+            seen.add(key)
             answers.append((state, proof))
         if any(state == "given" for state, _proof in answers):
             # validate before any INSERT

@@ -133,7 +133,7 @@ class GdprConsentEvent(models.Model):
         return secret
 
     @api.model
-    def _gdpr_sign(self, vals):
+    def _gdpr_sign(self, vals, secret=None):
         """HMAC-SHA256 of the signed columns of ``vals`` (a dict of raw values)."""
         payload = []
         for name in SIGNED_FIELDS:
@@ -145,7 +145,8 @@ class GdprConsentEvent(models.Model):
             # empty values (None, "", 0 of an integer column) sign alike
             payload.append(value or False)
         message = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        return hmac.new(self._gdpr_hmac_secret().encode(), message.encode(), hashlib.sha256).hexdigest()
+        secret = secret or self._gdpr_hmac_secret()
+        return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
     @api.model
     def _gdpr_last_signatures(self, consent_ids):
@@ -170,11 +171,12 @@ class GdprConsentEvent(models.Model):
         """Append signed events; the only way events are created."""
         last = self._gdpr_last_signatures({vals["consent_id"] for vals in vals_list})
         now = fields.Datetime.now()
+        secret = self._gdpr_hmac_secret()
         for vals in vals_list:
             vals.setdefault("date", now)
             vals.setdefault("user_id", self.env.uid)
             vals["previous_signature"] = last.get(vals["consent_id"]) or False
-            vals["signature"] = self._gdpr_sign(vals)
+            vals["signature"] = self._gdpr_sign(vals, secret=secret)
             last[vals["consent_id"]] = vals["signature"]
         return self.sudo().with_context(gdpr_consent_event_append=True).create(vals_list)
 
@@ -208,19 +210,28 @@ class GdprConsentEvent(models.Model):
         whose link to the previous event of its consent is broken (an event
         deleted or reordered); empty when the history is intact.
         """
+        secret = self._gdpr_hmac_secret()  # before the SELECT: it may query the database
+        self.env.flush_all()
         columns = SQL(", ").join(SQL.identifier(name) for name in ("id", *SIGNED_FIELDS, "signature"))
         where = SQL("WHERE consent_id IN %s", tuple(consent_ids)) if consent_ids else SQL()
         self.env.cr.execute(SQL("SELECT %s FROM gdpr_consent_event %s ORDER BY consent_id, id", columns, where))
         problems = {}
         previous = {}
-        for row in self.env.cr.dictfetchall():
-            expected = self._gdpr_sign(row)
-            if not row["signature"] or not hmac.compare_digest(expected, row["signature"]):
-                problems[row["id"]] = "signature"
-            elif (row["previous_signature"] or False) != previous.get(row["consent_id"], False):
-                problems[row["id"]] = "chain"
-            previous[row["consent_id"]] = row["signature"]
+        names = [desc[0] for desc in self.env.cr.description]
+        while rows := self.env.cr.fetchmany(5000):
+            for values in rows:
+                self._gdpr_check_row(dict(zip(names, values, strict=True)), previous, problems, secret)
         return problems
+
+    @api.model
+    def _gdpr_check_row(self, row, previous, problems, secret):
+        """Check one event row; record what is wrong in ``problems``."""
+        expected = self._gdpr_sign(row, secret=secret)
+        if not row["signature"] or not hmac.compare_digest(expected, row["signature"]):
+            problems[row["id"]] = "signature"
+        elif (row["previous_signature"] or False) != previous.get(row["consent_id"], False):
+            problems[row["id"]] = "chain"
+        previous[row["consent_id"]] = row["signature"]
 
     @api.model
     def action_verify_signatures(self):

@@ -163,6 +163,9 @@ class TestConsent(ConsentCase):
         self.Consent.create({"email": "lead@example.com", "purpose_id": self.newsletter.id})
         with self.assertRaisesRegex(ValidationError, "already has a consent"):
             self.Consent.create({"email": "LEAD@example.com", "purpose_id": self.newsletter.id})
+        with self.assertRaisesRegex(ValidationError, "appear twice"):
+            self.Consent.create([{"email": "twice@example.com", "purpose_id": self.newsletter.id}] * 2)
+        self.assertFalse(self.Consent.search([("email", "=", "twice@example.com")]))
         # another purpose, or another subject, is fine
         self._consent(purpose=self.marketing_email)
         self.Consent.create({"email": "other@example.com", "purpose_id": self.newsletter.id})
