@@ -38,5 +38,6 @@
     ],
     "demo": [
         "demo/gdpr_demo.xml",
+        "demo/gdpr_consent_demo.xml",
     ],
 }
