@@ -36,6 +36,11 @@
         "views/crm_lead_views.xml",
         "wizards/gdpr_consent_record_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "gdpr_crm/static/src/tests/tours/gdpr_consent_tour.js",
+        ],
+    },
     "demo": [
         "demo/gdpr_demo.xml",
         "demo/gdpr_consent_demo.xml",

@@ -6,6 +6,8 @@ from odoo import fields
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.mail.tests.common import mail_new_test_user
+
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -179,3 +181,22 @@ class TestConsentPublicPages(HttpCase):
         self.assertEqual(self._get(forged).status_code, 404)
         self.assertEqual(self._post(forged, csrf, purpose_id=self.newsletter.id, answer="give").status_code, 404)
         self.assertFalse(self.Consent.search([("partner_id", "=", other.id)]))
+
+
+@tagged("post_install", "-at_install", "gdpr_crm")
+class TestConsentTour(HttpCase):
+    def test_salesperson_records_consent_from_contact(self):
+        mail_new_test_user(
+            self.env,
+            login="gdpr_tour_salesman",
+            name="Tour Salesman",
+            email="tour.salesman@example.com",
+            groups="sales_team.group_sale_salesman",
+        )
+        partner = self.env["res.partner"].create({"name": "Jeanne Martin", "email": "jeanne.martin@example.com"})
+        self.start_tour(f"/odoo/contacts/{partner.id}", "gdpr_crm_consent_tour", login="gdpr_tour_salesman")
+        consent = self.env["gdpr.consent"].search([("partner_id", "=", partner.id)])
+        self.assertEqual(consent.purpose_id, self.env.ref("gdpr_crm.purpose_newsletter"))
+        self.assertEqual((consent.state, consent.source), ("given", "phone"))
+        self.assertEqual(consent.proof_version, "Call script v2")
+        self.assertEqual(consent.collected_by_id.login, "gdpr_tour_salesman")
