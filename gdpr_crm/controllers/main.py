@@ -2,6 +2,7 @@
 import logging
 
 from odoo import http
+from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 
 _logger = logging.getLogger(__name__)
@@ -52,16 +53,22 @@ class GdprConsentController(http.Controller):
         values = {"consent": consent, "purpose": consent.purpose_id, "wording": wording, "token": token}
         if request.httprequest.method != "POST":
             return request.render("gdpr_crm.gdpr_consent_confirm_page", values)
-        # Only the one request that consumes the token gives consent.
-        if not consent._gdpr_consume_opt_in_token(token):
+        try:
+            with request.env.cr.savepoint():
+                # Only the one request that consumes the token gives consent.
+                if not consent._gdpr_consume_opt_in_token(token):
+                    return self._gdpr_invalid_link()
+                consent.action_give(
+                    source="double_opt_in",
+                    proof=wording,
+                    proof_version=consent._gdpr_opt_in_version(wording),
+                    collected_by=request.env["res.users"],
+                    **self._gdpr_client_info(),
+                )
+        except (UserError, ValidationError) as error:
+            # e.g. the purpose no longer rests on consent: nothing is written
+            _logger.info("Double opt-in of consent %s refused: %s", consent.id, error)
             return self._gdpr_invalid_link()
-        consent.action_give(
-            source="double_opt_in",
-            proof=wording,
-            proof_version=consent._gdpr_opt_in_version(wording),
-            collected_by=request.env["res.users"],
-            **self._gdpr_client_info(),
-        )
         return request.render("gdpr_crm.gdpr_consent_done_page", values)
 
     # ------------------------------------------------------------------
@@ -86,7 +93,12 @@ class GdprConsentController(http.Controller):
             purpose = purposes.filtered(lambda p: str(p.id) == (purpose_id or ""))
             if not purpose or answer not in ("give", "withdraw"):
                 return self._gdpr_invalid_link()
-            Consent._gdpr_preference_answer(partner, purpose, answer, **self._gdpr_client_info())
+            try:
+                with request.env.cr.savepoint():
+                    Consent._gdpr_preference_answer(partner, purpose, answer, **self._gdpr_client_info())
+            except (UserError, ValidationError) as error:
+                _logger.info("Preference of contact %s refused: %s", partner.id, error)
+                return self._gdpr_invalid_link()
             return request.redirect("/gdpr/preferences/%s?updated=%s" % (token, answer), local=True)
         if request.params.get("updated") in ("give", "withdraw"):
             message = request.params["updated"]

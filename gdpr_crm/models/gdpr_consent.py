@@ -357,7 +357,7 @@ class GdprConsent(models.Model):
             )
         return super().write(vals)
 
-    def unlink(self):
+    def unlink(self):  # pylint: disable=method-required-super
         raise UserError(
             self.env._(
                 "Consents are kept as proof and cannot be deleted: withdraw the consent "

@@ -192,11 +192,11 @@ class GdprConsentEvent(models.Model):
             )
         return super().create(vals_list)
 
-    def write(self, vals):
+    def write(self, vals):  # pylint: disable=method-required-super
         self.check_access("write")
         raise UserError(self.env._("The history of a consent is proof: its events cannot be changed."))
 
-    def unlink(self):
+    def unlink(self):  # pylint: disable=method-required-super
         self.check_access("unlink")
         raise UserError(self.env._("The history of a consent is proof: its events cannot be deleted."))
 

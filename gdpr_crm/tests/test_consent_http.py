@@ -120,6 +120,19 @@ class TestConsentPublicPages(HttpCase):
         consent.invalidate_recordset()
         self.assertEqual(consent.state, "given")
 
+    def test_purpose_no_longer_based_on_consent(self):
+        purpose = self.env["gdpr.purpose"].create({"name": "Events", "code": "events", "description": "Invitations."})
+        consent = self.Consent.create({"partner_id": self.partner.id, "purpose_id": purpose.id})
+        path = self._new_link(consent)
+        csrf = self._csrf(self._get(path))
+        purpose.legal_basis = "legitimate_interest"
+        response = self._post(path, csrf)
+        self.assertEqual(response.status_code, 404)
+        self.assertIn("This link is no longer valid", response.text)
+        consent.invalidate_recordset()
+        self.assertEqual(consent.state, "pending")
+        self.assertTrue(consent.sudo().opt_in_token_hash, "the token was not consumed")
+
     def test_lead_email_subject_in_french(self):
         self.env["res.lang"]._activate_lang("fr_FR")
         self.env["ir.module.module"]._load_module_terms(["gdpr_crm"], ["fr_FR"], overwrite=True)
