@@ -115,6 +115,11 @@ class CrmLead(models.Model):
             )
         )
 
+    def _gdpr_preferences_url(self):
+        """URL of the preference centre of this lead's contact (False without contact)."""
+        self.ensure_one()
+        return self.partner_id._gdpr_preferences_url() if self.partner_id else False
+
     def _handle_partner_assignment(self, force_partner_id=False, create_missing=True):
         """Lead conversion: the contact inherits the consents of the lead's email."""
         emails = {lead.id: lead.email_normalized for lead in self}
@@ -140,5 +145,9 @@ class CrmLead(models.Model):
             "res_model": "gdpr.consent.record",
             "view_mode": "form",
             "target": "new",
-            "context": {"default_lead_id": self.id, "default_partner_id": self.partner_id.id},
+            "context": {
+                "default_lead_id": self.id,
+                "default_partner_id": self.partner_id.id,
+                "default_email": False if self.partner_id else self.email_from,
+            },
         }

@@ -384,6 +384,18 @@ class TestConsentSubjects(ConsentCase):
             Lead.search([("id", "=", contact_lead.id), ("gdpr_consent_purpose_ids.code", "=", "marketing_email")]),
             contact_lead,
         )
+        self.assertEqual(contact_lead._gdpr_preferences_url(), self.partner._gdpr_preferences_url())
+        self.assertFalse(lead._gdpr_preferences_url())
+        # the wizard of an email-only lead records on its email
+        action = other_lead.action_gdpr_record_consent()
+        wizard = (
+            self.env["gdpr.consent.record"]
+            .with_context(action["context"])
+            .create({"purpose_id": self.newsletter.id, "answer": "refuse", "source": "phone"})
+        )
+        wizard.action_record()
+        self.assertEqual(other_lead.gdpr_consent_ids.mapped("state"), ["refused"])
+        self.assertEqual(other_lead.gdpr_consent_ids.lead_id, other_lead)
         # a lead without contact nor email cannot hold a consent
         with self.assertRaisesRegex(ValidationError, "neither a contact nor an email"):
             self.Consent.create({"lead_id": Lead.create({"name": "Nobody"}).id, "purpose_id": self.newsletter.id})
