@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import consteq
 from odoo.tools.misc import hmac as odoo_hmac
 
@@ -126,6 +127,18 @@ class ResPartner(models.Model):
         """Absolute URL of this contact's preference centre, for every marketing email."""
         self.ensure_one()
         return "%s/gdpr/preferences/%s" % (self.get_base_url(), self._gdpr_preferences_token())
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_gdpr_consents(self):
+        """Consents are proof: a contact holding some is archived or erased, not deleted."""
+        consents = self.env["gdpr.consent"].sudo().with_context(active_test=False)
+        if consents.search_count([("partner_id", "in", self.ids)], limit=1):
+            raise UserError(
+                self.env._(
+                    "This contact has consents kept as proof and cannot be deleted: archive it, "
+                    "or erase it through a rights request."
+                )
+            )
 
     def action_gdpr_view_consents(self):
         self.ensure_one()

@@ -177,6 +177,15 @@ class TestConsent(ConsentCase):
                 [self.partner.id, self.newsletter.id, self.company.id],
             )
 
+    def test_contact_with_consents_cannot_be_deleted(self):
+        self._consent()
+        with self.assertRaisesRegex(UserError, "cannot be deleted: archive it"):
+            self.partner.unlink()
+        self.assertTrue(self.partner.exists())
+        self.partner.gdpr_consent_ids._gdpr_purge()
+        self.partner.unlink()
+        self.assertFalse(self.partner.exists())
+
     def test_protected_fields_and_no_delete(self):
         consent = self._consent()
         for vals in ({"state": "given"}, {"proof": "forged"}, {"partner_id": self.user_portal.partner_id.id}):
