@@ -27,8 +27,17 @@
         "views/gdpr_processing_activity_views.xml",
         "views/gdpr_audit_log_views.xml",
         "views/res_config_settings_views.xml",
-        "data/gdpr_request_data.xml",
         "data/ir_cron.xml",
+        # ---- consent ----
+        "data/gdpr_consent_data.xml",
+        "data/mail_template_consent.xml",
+        "views/gdpr_consent_views.xml",
+        "views/gdpr_consent_templates.xml",
+        "views/res_partner_views.xml",
+        "views/crm_lead_views.xml",
+        "wizards/gdpr_consent_record_views.xml",
+        # ---- requests ----
+        "data/gdpr_request_data.xml",
         "wizards/gdpr_request_report_views.xml",
         "wizards/gdpr_request_execute_views.xml",
         "wizards/gdpr_request_reject_views.xml",
@@ -43,6 +52,7 @@
     },
     "demo": [
         "demo/gdpr_demo.xml",
+        "demo/gdpr_consent_demo.xml",
         "demo/gdpr_request_demo.xml",
     ],
 }

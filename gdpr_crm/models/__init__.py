@@ -4,5 +4,8 @@ from . import gdpr_purpose
 from . import res_company
 from . import res_config_settings
 from . import gdpr_request
+from . import gdpr_consent
+from . import gdpr_consent_event
 from . import res_partner
 from . import crm_lead
+from . import mail_mail

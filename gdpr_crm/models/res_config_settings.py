@@ -22,6 +22,22 @@ class ResConfigSettings(models.TransientModel):
                     self.env._("The default consent validity cannot be negative: use 0 for no expiry.")
                 )
 
+    # ---- consent ----
+    gdpr_opt_in_validity_days = fields.Integer(
+        string="Confirmation Link Validity (days)",
+        config_parameter="gdpr_crm.opt_in_validity_days",
+        default=7,
+        help="How long the link of a double opt-in email stays valid.",
+    )
+
+    @api.constrains("gdpr_opt_in_validity_days")
+    def _check_gdpr_opt_in_validity_days(self):
+        for settings in self:
+            if settings.gdpr_opt_in_validity_days < 1:
+                raise ValidationError(
+                    self.env._("The confirmation link must stay valid at least one day: enter 1 or more.")
+                )
+
     # ---- requests ----
     gdpr_download_link_validity_days = fields.Integer(
         string="Download Link Validity (days)",
