@@ -3,3 +3,9 @@ from . import gdpr_processing_activity
 from . import gdpr_purpose
 from . import res_company
 from . import res_config_settings
+from . import gdpr_data_category
+from . import gdpr_subject_category
+from . import gdpr_security_measure
+from . import res_country
+from . import gdpr_processor
+from . import gdpr_breach
