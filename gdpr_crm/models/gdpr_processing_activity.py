@@ -237,20 +237,31 @@ class GdprProcessingActivity(models.Model):
         if any(self.subject_category_ids.mapped("vulnerable")):
             self.dpia_vulnerable_subjects = True
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # Check before the INSERT, for a clear message and nothing written.
+        for vals in vals_list:
+            self.new(vals)._gdpr_check_transfer()
+        return super().create(vals_list)
+
     @api.constrains("transfer_country_ids", "transfer_safeguard")
     def _check_transfer_safeguard(self):
         for activity in self:
-            outside = activity.transfer_country_ids.filtered(lambda c: not c.gdpr_eea)
-            if outside and not activity.transfer_safeguard:
-                raise ValidationError(
-                    self.env._(
-                        "The processing activity '%(name)s' transfers data outside the EEA (%(countries)s): "
-                        "choose the transfer safeguard (adequacy decision, standard contractual clauses, "
-                        "binding corporate rules or a derogation of art. 49).",
-                        name=activity.name,
-                        countries=", ".join(outside.mapped("name")),
-                    )
+            activity._gdpr_check_transfer()
+
+    def _gdpr_check_transfer(self):
+        self.ensure_one()
+        outside = self.transfer_country_ids.filtered(lambda c: not c.gdpr_eea)
+        if outside and not self.transfer_safeguard:
+            raise ValidationError(
+                self.env._(
+                    "The processing activity '%(name)s' transfers data outside the EEA (%(countries)s): "
+                    "choose the transfer safeguard (adequacy decision, standard contractual clauses, "
+                    "binding corporate rules or a derogation of art. 49), or remove those countries.",
+                    name=self.name or "",
+                    countries=", ".join(outside.mapped("name")),
                 )
+            )
 
     # ------------------------------------------------------------------
     # Printing and exporting the register
