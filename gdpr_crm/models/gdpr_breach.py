@@ -78,7 +78,9 @@ class GdprBreach(models.Model):
         help="When the company became aware of the breach: the 72-hour clock starts then.",
     )
     date_occurred = fields.Datetime(string="Occurred On", tracking=True, help="When the breach started, if known.")
-    date_ended = fields.Datetime(string="Ended On", tracking=True, help="When the breach stopped; empty while it goes on.")
+    date_ended = fields.Datetime(
+        string="Ended On", tracking=True, help="When the breach stopped; empty while it goes on."
+    )
     nature = fields.Selection(BREACH_NATURES, required=True, default="confidentiality", tracking=True)
     description = fields.Text(help="What happened, how it was discovered, the systems concerned.")
     data_category_ids = fields.Many2many(
@@ -279,9 +281,7 @@ class GdprBreach(models.Model):
                 )
             if self.date_detected and value < self.date_detected:
                 raise ValidationError(
-                    env._(
-                        "%(field)s of the breach %(name)s cannot be before its detection.", field=label, name=name
-                    )
+                    env._("%(field)s of the breach %(name)s cannot be before its detection.", field=label, name=name)
                 )
         if (
             self.authority_notified_at
@@ -301,9 +301,7 @@ class GdprBreach(models.Model):
                 env._("Assess the risk of the breach %(name)s (its risk level) before going further.", name=name)
             )
         if self.state == "notified" and not self.authority_notified_at:
-            raise ValidationError(
-                env._("Enter when the authority was notified of the breach %(name)s.", name=name)
-            )
+            raise ValidationError(env._("Enter when the authority was notified of the breach %(name)s.", name=name))
         if self.state == "closed" and self.risk_level in ("risk", "high") and not self.authority_notified_at:
             raise ValidationError(
                 env._(
@@ -426,7 +424,9 @@ class GdprBreach(models.Model):
             )
         else:
             hours = max(int(left.total_seconds() // 3600), 0)
-            summary = env._("Breach %(name)s: %(hours)s hours left to notify the authority", name=self.name, hours=hours)
+            summary = env._(
+                "Breach %(name)s: %(hours)s hours left to notify the authority", name=self.name, hours=hours
+            )
             body = env._(
                 "The authority must be notified of the breach %(name)s by %(deadline)s (%(hours)s hours left), "
                 "unless it is unlikely to result in a risk: assess it and notify it, or record that no "

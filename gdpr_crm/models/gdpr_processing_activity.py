@@ -280,9 +280,7 @@ class GdprProcessingActivity(models.Model):
 
         def selection_label(field_name):
             def label(activity):
-                return dict(activity._fields[field_name]._description_selection(self.env)).get(
-                    activity[field_name], ""
-                )
+                return dict(activity._fields[field_name]._description_selection(self.env)).get(activity[field_name], "")
 
             return label
 
@@ -320,12 +318,17 @@ class GdprProcessingActivity(models.Model):
             (self.env._("Retention period"), lambda a: a.retention_period or ""),
             (
                 self.env._("Security measures"),
-                lambda a: ", ".join(a.security_measure_ids.mapped("name") + ([a.security_details] if a.security_details else [])),
+                lambda a: ", ".join(
+                    a.security_measure_ids.mapped("name") + ([a.security_details] if a.security_details else [])
+                ),
             ),
             (self.env._("DPIA required"), yes_no("dpia_required")),
             (self.env._("DPIA status"), selection_label("dpia_state")),
             (self.env._("DPIA date"), lambda a: fields.Date.to_string(a.dpia_date) if a.dpia_date else ""),
-            (self.env._("Last review"), lambda a: fields.Date.to_string(a.last_review_date) if a.last_review_date else ""),
+            (
+                self.env._("Last review"),
+                lambda a: fields.Date.to_string(a.last_review_date) if a.last_review_date else "",
+            ),
         ]
 
     def _gdpr_register_rows(self):

@@ -250,7 +250,9 @@ class TestBreach(RefusalMixin, GdprCase):
         self.assertIn("has passed", alerts[2].subject)
         self.assertIn(self.env.ref("base.user_admin").partner_id, alerts[0].partner_ids, "the whole DPO group")
         self.assertNotIn(self.user_salesman.partner_id, alerts[0].partner_ids)
-        todo = breach.activity_ids.filtered(lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_todo"))
+        todo = breach.activity_ids.filtered(
+            lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_todo")
+        )
         self.assertEqual(len(todo), 3)
         self.assertEqual(todo.user_id, self.user_dpo)
         # neither a notified breach nor one needing no notification is alerted

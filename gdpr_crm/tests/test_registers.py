@@ -118,7 +118,11 @@ class TestRegisters(RefusalMixin, GdprCase):
 
     def test_activity_sees_transfers_through_its_processors(self):
         processor = self.Processor.create(
-            {"partner_id": self.vendor.id, "location_country_ids": [(4, self.country_us.id)], "transfer_safeguard": "scc"}
+            {
+                "partner_id": self.vendor.id,
+                "location_country_ids": [(4, self.country_us.id)],
+                "transfer_safeguard": "scc",
+            }
         )
         activity = self.Activity.create({"name": "CRM", "processor_ids": [(4, processor.id)]})
         self.assertTrue(activity.transfer_outside_eea)
@@ -145,7 +149,9 @@ class TestRegisters(RefusalMixin, GdprCase):
         with self.assertRefused(ValidationError, r"Cloudy Hosting Inc\..*outside the EEA \(United States\)"):
             self.Processor.create({"partner_id": self.vendor.id, "location_country_ids": [(4, self.country_us.id)]})
         self.assertEqual(self.Processor.search_count([]), count, "nothing was written")
-        processor = self.Processor.create({"partner_id": self.vendor.id, "location_country_ids": [(4, self.country_fr.id)]})
+        processor = self.Processor.create(
+            {"partner_id": self.vendor.id, "location_country_ids": [(4, self.country_fr.id)]}
+        )
         with self.assertRefused(ValidationError, "transfer safeguard"):
             processor.write({"location_country_ids": [(4, self.country_us.id)]})
         self.assertEqual(processor.location_country_ids, self.country_fr)
@@ -208,7 +214,9 @@ class TestRegisters(RefusalMixin, GdprCase):
     def test_register_html_report(self):
         activities = self._register()
         self.assertGreaterEqual(len(activities), 4)
-        html = self.env["ir.actions.report"]._render_qweb_html("gdpr_crm.action_report_gdpr_register", activities.ids)[0]
+        html = self.env["ir.actions.report"]._render_qweb_html("gdpr_crm.action_report_gdpr_register", activities.ids)[
+            0
+        ]
         html = html.decode()
         for activity in activities:
             self.assertIn(activity.name, html)
@@ -268,6 +276,23 @@ class TestRegisters(RefusalMixin, GdprCase):
     def test_export_bad_format_refused(self):
         with self.assertRefused(ValidationError, "XLSX or CSV"):
             self.Activity.action_export_register("pdf")
+
+    def test_french_translation(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["gdpr_crm"], ["fr_FR"], overwrite=True)
+        fr = self.env(context=dict(self.env.context, lang="fr_FR"))
+        self.assertEqual(fr.ref("gdpr_crm.data_category_health").name, "Données de santé")
+        self.assertEqual(fr.ref("gdpr_crm.processing_activity_prospecting").name, "Prospection")
+        self.assertEqual(fr.ref("gdpr_crm.menu_gdpr_breach").name, "Violations de données")
+        safeguards = dict(fr["gdpr.processor"].fields_get(["transfer_safeguard"])["transfer_safeguard"]["selection"])
+        self.assertEqual(safeguards["scc"], "Clauses contractuelles types (art. 46)")
+        html = (
+            fr["ir.actions.report"]
+            ._render_qweb_html("gdpr_crm.action_report_gdpr_register", self._register().ids)[0]
+            .decode()
+        )
+        self.assertIn("Registre des activités de traitement", html)
+        self.assertIn("Délégué à la protection des données", html)
 
     # ------------------------------------------------------------------
     # Access
