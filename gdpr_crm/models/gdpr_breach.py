@@ -243,7 +243,7 @@ class GdprBreach(models.Model):
         """Raise a ValidationError saying what is wrong with this breach."""
         self.ensure_one()
         env = self.env
-        name = self.name or ""
+        name = self.name if self.name and self.name != env._("New") else env._("being recorded")
         latest = fields.Datetime.now() + CLOCK_TOLERANCE
         if self.date_detected and self.date_detected > latest:
             raise ValidationError(
@@ -352,7 +352,7 @@ class GdprBreach(models.Model):
                 )
         return result
 
-    def unlink(self):
+    def unlink(self):  # pylint: disable=method-required-super
         raise UserError(
             self.env._(
                 "A personal data breach cannot be deleted: every breach must stay documented, even one that "
@@ -374,6 +374,23 @@ class GdprBreach(models.Model):
                 due = deadline if xmlid.endswith(("_notify", "_document")) else detected
                 breach.activity_schedule(xmlid, date_deadline=due, user_id=user.id, summary=activity_type.summary)
 
+    @api.model
+    def _gdpr_domain_awaiting_notification(self):
+        """Breaches whose 72-hour clock runs: the authority is still to be
+        notified (for the dashboard and the self-audit of other features)."""
+        return [
+            ("state", "in", ("draft", "assessed")),
+            ("authority_notified_at", "=", False),
+            "|",
+            ("risk_level", "=", False),
+            ("risk_level", "!=", "none"),
+        ]
+
+    @api.model
+    def _gdpr_domain_late(self):
+        """Breaches awaiting notification whose deadline has passed."""
+        return [*self._gdpr_domain_awaiting_notification(), ("authority_deadline", "<", fields.Datetime.now())]
+
     def _gdpr_dpo_users(self):
         """The internal users of the DPO group who work in the breach's company."""
         self.ensure_one()
@@ -387,11 +404,7 @@ class GdprBreach(models.Model):
         now = fields.Datetime.now()
         breaches = self.search(
             [
-                ("state", "in", ("draft", "assessed")),
-                ("authority_notified_at", "=", False),
-                "|",
-                ("risk_level", "=", False),
-                ("risk_level", "!=", "none"),
+                *self._gdpr_domain_awaiting_notification(),
                 ("alert_deadline_sent", "=", False),
                 ("authority_deadline", "<=", now + DEADLINE_ALERTS[0][0]),
             ]

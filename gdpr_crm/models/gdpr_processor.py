@@ -109,7 +109,9 @@ class GdprProcessor(models.Model):
             self._gdpr_schedule_review()
         return result
 
-    @api.constrains("location_country_ids", "transfer_safeguard", "subprocessor_ids", "dpa_signed", "dpa_date")
+    @api.constrains(
+        "partner_id", "company_id", "location_country_ids", "transfer_safeguard", "subprocessor_ids", "dpa_date"
+    )
     def _check_processor(self):
         for processor in self:
             processor._gdpr_check_processor()
@@ -135,6 +137,27 @@ class GdprProcessor(models.Model):
                     name=self.partner_id.display_name or "",
                 )
             )
+        if self.partner_id:
+            company = self.company_id or self.env.company
+            duplicate = (
+                self.with_context(active_test=False)
+                .sudo()
+                .search(
+                    [
+                        ("partner_id", "=", self.partner_id.id),
+                        ("company_id", "=", company.id),
+                        ("id", "!=", self._origin.id or 0),
+                    ],
+                    limit=1,
+                )
+            )
+            if duplicate:
+                raise ValidationError(
+                    self.env._(
+                        "'%(name)s' is already in the register of processors: open it rather than adding it again.",
+                        name=self.partner_id.display_name,
+                    )
+                )
         if self.id and isinstance(self.id, int) and self in self.subprocessor_ids:
             raise ValidationError(self.env._("A processor cannot be its own sub-processor."))
 

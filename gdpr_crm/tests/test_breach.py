@@ -96,7 +96,7 @@ class TestBreach(RefusalMixin, GdprCase):
     @freeze_time("2026-04-01 08:00:00")
     def test_detected_in_future_refused(self):
         count = self.Breach.search_count([])
-        with self.assertRefused(ValidationError, "cannot be detected in the future"):
+        with self.assertRefused(ValidationError, "The breach being recorded cannot be detected in the future"):
             self._breach(date_detected=datetime(2026, 4, 2, 8, 0))
         self.assertEqual(self.Breach.search_count([]), count, "nothing was written")
         breach = self._breach()
@@ -268,6 +268,20 @@ class TestBreach(RefusalMixin, GdprCase):
         self.assertIn("2 hours left", alerts.subject)
         self.assertTrue(breach.alert_24h_sent and breach.alert_6h_sent)
         self.assertFalse(breach.alert_deadline_sent)
+
+    def test_domains_for_the_dashboard(self):
+        with freeze_time(DETECTED):
+            running = self._breach()
+            harmless = self._breach(risk_level="none")
+            notified = self._breach(risk_level="risk", authority_notified_at=DETECTED)
+        with freeze_time(DETECTED + timedelta(hours=10)):
+            awaiting = self.Breach.search(self.Breach._gdpr_domain_awaiting_notification())
+            self.assertIn(running, awaiting)
+            self.assertNotIn(harmless, awaiting)
+            self.assertNotIn(notified, awaiting)
+            self.assertNotIn(running, self.Breach.search(self.Breach._gdpr_domain_late()))
+        with freeze_time(DETECTED + timedelta(hours=73)):
+            self.assertIn(running, self.Breach.search(self.Breach._gdpr_domain_late()))
 
     def test_cron_is_registered_hourly(self):
         cron = self.env.ref("gdpr_crm.ir_cron_breach_deadlines")

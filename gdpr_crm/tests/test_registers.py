@@ -161,6 +161,14 @@ class TestRegisters(RefusalMixin, GdprCase):
         with self.assertRefused(ValidationError, "cannot be signed in the future"):
             self.Processor.create({"partner_id": self.vendor.id, "dpa_signed": True, "dpa_date": tomorrow})
 
+    def test_processor_listed_once_per_company(self):
+        self.Processor.create({"partner_id": self.vendor.id})
+        with self.assertRefused(ValidationError, "already in the register of processors"):
+            self.Processor.create({"partner_id": self.vendor.id})
+        self.assertEqual(self.Processor.search_count([("partner_id", "=", self.vendor.id)]), 1)
+        company_2 = self.env["res.company"].create({"name": "GDPR Company 2"})
+        self.Processor.create({"partner_id": self.vendor.id, "company_id": company_2.id})
+
     def test_processor_cannot_be_its_own_subprocessor(self):
         processor = self.Processor.create({"partner_id": self.vendor.id})
         with self.assertRefused(ValidationError, "its own sub-processor"):
