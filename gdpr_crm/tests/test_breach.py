@@ -1,11 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
 from datetime import datetime, timedelta
 
 from freezegun import freeze_time
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
 from .common import GdprCase
 from .test_registers import RefusalMixin
@@ -371,3 +372,37 @@ class TestBreach(RefusalMixin, GdprCase):
         company_2 = self.env["res.company"].create({"name": "GDPR Company 2"})
         other = self._breach(company_id=company_2.id)
         self.assertFalse(self.Breach.with_user(self.user_dpo).search([("id", "=", other.id)]))
+
+
+@tagged("post_install", "-at_install", "gdpr_crm")
+class TestBreachViews(HttpCase):
+    """The register's views render in the web client without a JavaScript
+    error (the browser console fails the test), countdown included."""
+
+    WAIT_FOR = """
+        const wanted = %s;
+        const check = () => {
+            const found = document.querySelector(wanted);
+            if (found && found.textContent.includes(%s)) {
+                console.log("test successful");
+            } else {
+                setTimeout(check, 100);
+            }
+        };
+        check();
+    """
+
+    def _assert_renders(self, url, selector, text):
+        self.browser_js(url, self.WAIT_FOR % (json.dumps(selector), json.dumps(text)), login="admin", timeout=90)
+
+    def test_views_render(self):
+        breach = self.env["gdpr.breach"].create(
+            {"date_detected": fields.Datetime.now() - timedelta(hours=2), "description": "Stolen laptop"}
+        )
+        self._assert_renders("/odoo/action-gdpr_crm.gdpr_breach_action?view_type=kanban", ".o_kanban_record", "69 h")
+        self._assert_renders("/odoo/action-gdpr_crm.gdpr_breach_action/%d" % breach.id, ".o_form_view", breach.name)
+        activity = self.env.ref("gdpr_crm.processing_activity_newsletter")
+        self._assert_renders(
+            "/odoo/action-gdpr_crm.gdpr_processing_activity_action/%d" % activity.id, ".o_form_view", "Newsletter"
+        )
+        self._assert_renders("/odoo/action-gdpr_crm.gdpr_processing_activity_action", ".o_list_view", "Prospecting")
