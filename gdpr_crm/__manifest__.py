@@ -44,6 +44,18 @@
         "wizards/gdpr_request_extend_views.xml",
         "views/gdpr_request_views.xml",
         "views/gdpr_request_templates.xml",
+        # ---- registers ----
+        "data/res_country_data.xml",
+        "data/gdpr_category_data.xml",
+        "data/gdpr_processing_activity_data.xml",
+        "data/gdpr_breach_data.xml",
+        "views/gdpr_processor_views.xml",
+        "views/gdpr_breach_views.xml",
+        "views/gdpr_data_category_views.xml",
+        "views/gdpr_subject_category_views.xml",
+        "views/gdpr_security_measure_views.xml",
+        "views/res_country_views.xml",
+        "report/gdpr_register_report.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -9,3 +9,9 @@ from . import gdpr_consent_event
 from . import res_partner
 from . import crm_lead
 from . import mail_mail
+from . import gdpr_data_category
+from . import gdpr_subject_category
+from . import gdpr_security_measure
+from . import res_country
+from . import gdpr_processor
+from . import gdpr_breach

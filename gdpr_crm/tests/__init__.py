@@ -5,3 +5,5 @@ from . import test_tour_purpose
 from . import test_request
 from . import test_consent
 from . import test_consent_http
+from . import test_registers
+from . import test_breach
