@@ -27,6 +27,9 @@
         "views/gdpr_processing_activity_views.xml",
         "views/gdpr_audit_log_views.xml",
         "views/res_config_settings_views.xml",
+        "data/ir_cron.xml",
+        "data/gdpr_mention_data.xml",
+        "report/gdpr_personal_data_report.xml",
     ],
     "demo": [
         "demo/gdpr_demo.xml",

@@ -3,3 +3,10 @@ from . import gdpr_processing_activity
 from . import gdpr_purpose
 from . import res_company
 from . import res_config_settings
+from . import gdpr_mention_mixin
+from . import gdpr_mention
+from . import gdpr_personal_data
+from . import mail_message
+from . import mail_activity
+from . import res_partner
+from . import crm_lead
