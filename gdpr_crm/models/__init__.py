@@ -10,3 +10,4 @@ from . import mail_message
 from . import mail_activity
 from . import res_partner
 from . import crm_lead
+from . import ir_actions_report

@@ -213,6 +213,8 @@ class GdprMention(models.Model):
         One batch per call; ``ir.cron`` calls again (and commits) while
         ``_notify_progress`` reports work remaining.
         """
+        # modules installed since the last run may bring new columns to index
+        self.env["gdpr.personal.data"]._gdpr_ensure_indexes()
         done, remaining = self._gdpr_backfill_batch(batch_size)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         _logger.info("gdpr.mention: indexed %s records, %s remaining", done, remaining)

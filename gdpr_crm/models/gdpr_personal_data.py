@@ -67,15 +67,46 @@ class GdprPersonalData(models.AbstractModel):
     _description = "Personal Data Engine"
 
     def init(self):
-        # Odoo indexes crm_lead.email_normalized, not res_partner's: the
-        # engine looks contacts up by it.
-        create_index(
-            self.env.cr,
-            "gdpr_res_partner_email_normalized_idx",
-            "res_partner",
-            ["email_normalized"],
-            where="email_normalized IS NOT NULL",
+        self._gdpr_ensure_indexes()
+
+    @api.model
+    def _gdpr_ensure_indexes(self):
+        """Give a btree index to every column the engine looks subjects up by.
+
+        Odoo leaves some unindexed (``res_partner.email_normalized``,
+        ``mail_notification.author_id``, ``mail_activity.request_partner_id``…)
+        or indexes them with trigrams only (``crm_lead.email_normalized``,
+        slow for equality). Without them, finding a person scans those tables.
+        Run at install and by the daily cron ``ir_cron_mention_index`` (for
+        modules installed later); partial (``IS NOT NULL``) to stay small.
+        """
+        cr = self.env.cr
+        cr.execute(
+            """
+            SELECT c.relname, a.attname
+              FROM pg_index i
+              JOIN pg_class c ON c.oid = i.indrelid
+              JOIN pg_class ic ON ic.oid = i.indexrelid
+              JOIN pg_am am ON am.oid = ic.relam AND am.amname = 'btree'
+              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+             WHERE i.indpred IS NULL
+                OR pg_get_expr(i.indpred, i.indrelid) = '(' || quote_ident(a.attname) || ' IS NOT NULL)'
+            """
         )
+        indexed = set(cr.fetchall())
+        created = []
+        for model_name, fields_by_kind in self._gdpr_discover().items():
+            table = self.env[model_name]._table
+            for fname in (*fields_by_kind["partner_m2o"], *fields_by_kind["email_normalized"]):
+                if (table, fname) in indexed:
+                    continue
+                name = f"gdpr_{table}_{fname}_idx"[:63]
+                create_index(cr, name, table, [f'"{fname}"'], where=f'"{fname}" IS NOT NULL')
+                indexed.add((table, fname))
+                created.append(f"{table}.{fname}")
+        if created:
+            _logger.info("gdpr_crm: indexed %s for the personal-data lookups", ", ".join(created))
+        return created
 
     # ------------------------------------------------------------------
     # Discovery
@@ -575,6 +606,7 @@ class GdprPersonalData(models.AbstractModel):
         content, _report_type = (
             self.env["ir.actions.report"]
             .sudo()
+            .with_context(gdpr_report_print_delay=0)
             ._render_qweb_pdf(report, res_ids=[], data={"export": data, "title": name})
         )
         return content
