@@ -8,7 +8,8 @@ of the full export (JSON + CSV zip, and the PDF apart), and of Odoo's
 ``privacy.lookup.wizard`` lookup for the same person (``_get_query()`` and
 its execution, as the wizard does), the ratio of the two, and what Odoo's
 lookup misses. Median of --runs runs after one warm-up run. Nothing is
-written to the database (the export's attachments are rolled back).
+written to the database (the export's attachments are rolled back), except
+the report's CSS bundle, compiled and stored by the first print as always.
 
 Run it with the Python of gdpr_crm's virtual environment; Odoo is found
 through ODOO_HOME or the setup.env that ./scripts/setup.sh writes:
@@ -102,6 +103,10 @@ def main():
         )
         cr.execute("SELECT id, model FROM ir_model")
         model_names = dict(cr.fetchall())
+        # The first report printed in a database compiles and stores its
+        # CSS bundle (ir.attachment), as any first print does: do it once.
+        engine._gdpr_export_pdf(engine._gdpr_export_data({}), "warm-up")
+        cr.commit()
         header = f"{'subject':<24}{'records':>8}{'find':>10}{'Odoo':>10}{'ratio':>8}{'export':>10}{'+PDF':>8}"
         print(header)
         print("-" * len(header))
@@ -116,11 +121,13 @@ def main():
                 return data
 
             t_export, _data = timed(export, args.runs)
-            cr.execute("SAVEPOINT bench_export")
-            t0 = time.perf_counter()
-            engine._gdpr_export_attachments(found, "BENCH")
-            t_full = time.perf_counter() - t0
-            cr.execute("ROLLBACK TO SAVEPOINT bench_export")
+
+            def full_export(found=found):
+                cr.execute("SAVEPOINT bench_export")
+                engine._gdpr_export_attachments(found, "BENCH")
+                cr.execute("ROLLBACK TO SAVEPOINT bench_export")
+
+            t_full, _none = timed(full_export, args.runs)
             total = sum(len(ids) for ids in found.values())
             print(
                 f"{label:<24}{total:>8}{t_find * 1000:>8.1f}ms{t_odoo * 1000:>8.1f}ms"
