@@ -67,10 +67,10 @@ def subjects(env):
     for k in (4242, 50000, 77777):
         partner = Partner.search([("email_normalized", "=", f"contact{k}@example{k % 50}.com")], limit=1)
         if partner:
-            result.append((f"contact #{k}", partner, partner.name, partner.email, {"partners": partner}))
+            result.append((partner.name, partner, partner.name, partner.email, {"partners": partner}))
     company = Partner.search([("name", "=", "Company 5000")], limit=1)
     if company:
-        result.append(("company + its contacts", company, company.name, company.email, {"partners": company}))
+        result.append(("Company 5000 + contacts", company, company.name, company.email, {"partners": company}))
     email = "visitor19@mail19.org"
     result.append(("bare email (web lead)", None, email, email, {"emails": [email]}))
     return result

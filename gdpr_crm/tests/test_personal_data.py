@@ -6,6 +6,7 @@ import zipfile
 
 from odoo_test_helper import FakeModelLoader
 
+from odoo import Command
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
@@ -61,6 +62,13 @@ class TestPersonalData(GdprCase):
         cls.follower = cls.env["mail.followers"].search(
             [("res_model", "=", "crm.lead"), ("res_id", "=", cls.lead_joe.id), ("partner_id", "=", cls.jo.id)]
         )
+        cls.jo_user = cls.env["res.users"].create(
+            {
+                "login": "jo.portal",
+                "partner_id": cls.jo.id,
+                "groups_id": [Command.set(cls.env.ref("base.group_portal").ids)],
+            }
+        )
         Card = cls.env["gdpr.test.loyalty.card"]
         cls.card_partner = Card.create({"name": "Card 1", "holder_id": cls.jo.id})
         cls.card_email = Card.create({"name": "Card 2", "email": "Jo@Example.com"})
@@ -84,6 +92,7 @@ class TestPersonalData(GdprCase):
         self.assertIn(self.attachment.id, found["ir.attachment"])
         self.assertIn(self.follower.id, found["mail.followers"])
         self.assertEqual(set(found["gdpr.test.loyalty.card"]), {self.card_partner.id, self.card_email.id})
+        self.assertEqual(found["res.users"], self.jo_user.ids)
         self.assertNotIn("gdpr.mention", found)
 
     def test_nobody_else(self):
@@ -151,6 +160,16 @@ class TestPersonalData(GdprCase):
         Mention._gdpr_index_records("mail.message", self.note_joe.ids)
         self.assertEqual(Mention.search_count([]), rows)
 
+    def test_lookup_columns_are_indexed(self):
+        cr = self.env.cr
+        cr.execute("DROP INDEX gdpr_res_partner_email_normalized_idx")
+        created = self.engine._gdpr_ensure_indexes()
+        self.assertIn("res_partner.email_normalized", created)
+        self.assertIn("gdpr_test_loyalty_card.holder_id", created, "a new model's many2one is indexed too")
+        cr.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'gdpr_res_partner_email_normalized_idx'")
+        self.assertTrue(cr.fetchone())
+        self.assertEqual(self.engine._gdpr_ensure_indexes(), [], "nothing left to index")
+
     def test_export_json(self):
         found = self.engine._gdpr_find(partners=self.jo)
         data = self.engine._gdpr_export_data(found)
@@ -162,6 +181,8 @@ class TestPersonalData(GdprCase):
         self.assertEqual(partners[self.jo_child.id]["values"]["parent_id"], [self.jo.id, "Jo Subject"])
         self.assertEqual(by_model["res.partner"]["fields"]["email"], "Email")
         self.assertNotIn("image_1920", by_model["res.partner"]["fields"], "binary fields are omitted")
+        self.assertNotIn("password", by_model["res.users"]["fields"], "secrets are omitted")
+        self.assertEqual(by_model["res.users"]["records"][0]["values"]["login"], "jo.portal")
         self.assertEqual(
             [r["id"] for r in by_model["gdpr.test.loyalty.card"]["records"]],
             sorted((self.card_partner | self.card_email).ids),
