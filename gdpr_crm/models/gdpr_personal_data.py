@@ -62,6 +62,11 @@ EXCLUDED_MODELS = frozenset({"gdpr.mention", "gdpr.audit.log"})
 REFERENCE_EXCLUDED_MODELS = frozenset({"mail.followers", "gdpr.mention", "gdpr.audit.log"})
 
 
+def _is_relation(value):
+    """``[id, display name]``, as the export writes a related record."""
+    return isinstance(value, list) and len(value) == 2 and isinstance(value[0], int) and isinstance(value[1], str)
+
+
 class GdprPersonalData(models.AbstractModel):
     _name = "gdpr.personal.data"
     _description = "Personal Data Engine"
@@ -570,14 +575,14 @@ class GdprPersonalData(models.AbstractModel):
             row = [record["id"], record["xml_id"] or ""]
             for fname in fnames:
                 value = record["values"][fname]
-                if isinstance(value, list) and value and isinstance(value[0], list):
+                if _is_relation(value):  # many2one: its name
+                    value = value[1]
+                elif isinstance(value, list) and all(_is_relation(v) for v in value):  # x2many: names
                     value = "; ".join(str(v[1]) for v in value)
-                elif isinstance(value, list):
-                    value = value[1] if len(value) == 2 else ""
                 elif value is False or value is None:
                     value = ""
-                elif isinstance(value, dict):
-                    value = json.dumps(value, ensure_ascii=False)
+                elif isinstance(value, list | dict):
+                    value = json.dumps(value, ensure_ascii=False, default=str)
                 row.append(value)
             writer.writerow(row)
         return ("\ufeff" + out.getvalue()).encode()
@@ -620,7 +625,7 @@ class GdprPersonalData(models.AbstractModel):
         """
         data = self._gdpr_export_data(found)
         files = [
-            (f"{name}.json", json.dumps(data, indent=1, ensure_ascii=False).encode(), "application/json"),
+            (f"{name}.json", json.dumps(data, indent=1, ensure_ascii=False, default=str).encode(), "application/json"),
             (f"{name}.zip", self._gdpr_export_zip(data, found), "application/zip"),
             (f"{name}.pdf", self._gdpr_export_pdf(data, name), "application/pdf"),
         ]
