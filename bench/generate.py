@@ -212,9 +212,8 @@ def main():
         # gdpr_crm's mention index, with its own batched backfill
         t0 = time.monotonic()
         Mention = env["gdpr.mention"]
-        ICP = env["ir.config_parameter"]
         for model_name in Mention._gdpr_mention_sources():
-            ICP.set_param(f"gdpr_crm.mention_index_last_id.{model_name}", "0")
+            Mention._gdpr_set_watermark(model_name, 0)
         cr.execute("DELETE FROM gdpr_mention")
         remaining = 1
         while remaining:

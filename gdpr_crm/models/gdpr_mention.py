@@ -161,17 +161,37 @@ class GdprMention(models.Model):
     # Backfill
     # ------------------------------------------------------------------
     @api.model
+    def _gdpr_get_watermark(self, model_name):
+        """The last id of ``model_name`` indexed by the backfill.
+
+        Kept in ``ir_config_parameter`` but read and written in SQL: going
+        through ``set_param`` would clear every worker's caches at each batch.
+        """
+        self.env.cr.execute("SELECT value FROM ir_config_parameter WHERE key = %s", [WATERMARK_PARAM % model_name])
+        row = self.env.cr.fetchone()
+        return int(row[0]) if row and row[0] and row[0].isdigit() else 0
+
+    @api.model
+    def _gdpr_set_watermark(self, model_name, last_id):
+        self.env["ir.config_parameter"].flush_model()
+        self.env.cr.execute(
+            """INSERT INTO ir_config_parameter (key, value, create_uid, write_uid, create_date, write_date)
+               VALUES (%s, %s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
+               ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, write_date = EXCLUDED.write_date""",
+            [WATERMARK_PARAM % model_name, str(last_id), self.env.uid, self.env.uid],
+        )
+        self.env["ir.config_parameter"].invalidate_model(["value"])
+
+    @api.model
     def _gdpr_backfill_batch(self, batch_size=5000):
         """Index the next ``batch_size`` not yet indexed records of each source.
 
         Returns ``(done, remaining)`` counted in records.
         """
-        params = self.env["ir.config_parameter"].sudo()
         done = remaining = 0
         for model_name in self._gdpr_mention_sources():
             model = self.env[model_name]
-            param = WATERMARK_PARAM % model_name
-            last_id = int(params.get_param(param, "0") or 0)
+            last_id = self._gdpr_get_watermark(model_name)
             self.env.cr.execute(
                 SQL(
                     "SELECT id FROM %s WHERE id > %s ORDER BY id LIMIT %s",
@@ -183,7 +203,7 @@ class GdprMention(models.Model):
             ids = [row[0] for row in self.env.cr.fetchall()]
             if ids:
                 self._gdpr_index_records(model_name, ids)
-                params.set_param(param, str(ids[-1]))
+                self._gdpr_set_watermark(model_name, ids[-1])
                 done += len(ids)
                 self.env.cr.execute(SQL("SELECT count(*) FROM %s WHERE id > %s", SQL.identifier(model._table), ids[-1]))
                 remaining += self.env.cr.fetchone()[0]

@@ -143,9 +143,8 @@ class TestPersonalData(GdprCase):
     def test_backfill_cron(self):
         Mention = self.env["gdpr.mention"]
         self.env.cr.execute("DELETE FROM gdpr_mention")
-        params = self.env["ir.config_parameter"].sudo()
         for model_name in Mention._gdpr_mention_sources():
-            params.set_param(f"gdpr_crm.mention_index_last_id.{model_name}", "0")
+            Mention._gdpr_set_watermark(model_name, 0)
         self.assertNotIn("mail.message", self.engine._gdpr_find(emails=["joe@example.com"]).get("mail.message", []))
         remaining = 1
         for _i in range(1000):
@@ -153,6 +152,9 @@ class TestPersonalData(GdprCase):
             if not remaining:
                 break
         self.assertEqual(remaining, 0)
+        self.env.cr.execute("SELECT max(id) FROM mail_message")
+        last_message_id = self.env.cr.fetchone()[0]
+        self.assertEqual(Mention._gdpr_get_watermark("mail.message"), last_message_id)
         self.assertIn(self.note_joe.id, self.engine._gdpr_find(emails=["joe@example.com"])["mail.message"])
         rows = Mention.search_count([])
         # the cron has nothing left to do, and indexing again adds no duplicate
