@@ -54,6 +54,10 @@ class TestPersonalData(GdprCase):
             body="<p>Joe's address: joe@example.com</p>", message_type="comment", subtype_xmlid="mail.mt_note"
         )
         cls.note_on_jo = cls.jo.message_post(body="<p>Called back</p>", subtype_xmlid="mail.mt_note")
+        cls.msg_to_jo = cls.acme.message_post(
+            body="<p>Your quote</p>", partner_ids=cls.jo.ids, message_type="comment", subtype_xmlid="mail.mt_note"
+        )
+        cls.jo_duplicate = Partner.create({"name": "J. Subject", "email": "JO@Example.com"})
         cls.activity = cls.lead_partner.activity_schedule("mail.mail_activity_data_call", summary="Call Jo")
         cls.attachment = cls.env["ir.attachment"].create(
             {"name": "id card.txt", "raw": b"Jo's identity card", "res_model": "res.partner", "res_id": cls.jo.id}
@@ -81,12 +85,17 @@ class TestPersonalData(GdprCase):
 
     def test_find_everything_about_a_partner(self):
         found = self.engine._gdpr_find(partners=self.jo)
-        self.assertEqual(set(found["res.partner"]), {self.jo.id, self.jo_child.id})
+        self.assertEqual(
+            set(found["res.partner"]),
+            {self.jo.id, self.jo_child.id, self.jo_duplicate.id},
+            "the contact, its child contact, and the duplicate with the same address",
+        )
         self.assertEqual(set(found["crm.lead"]), {self.lead_partner.id, self.lead_email.id, self.lead_quote.id})
         messages = set(found["mail.message"])
         self.assertIn(self.msg_authored.id, messages)
         self.assertIn(self.note_quote.id, messages, "a note by someone else quoting the email")
         self.assertIn(self.note_on_jo.id, messages, "the chatter of the subject's contact")
+        self.assertIn(self.msg_to_jo.id, messages, "a message addressed to them (many2many)")
         self.assertNotIn(self.note_joe.id, messages)
         self.assertEqual(found["mail.activity"], self.activity.ids)
         self.assertIn(self.attachment.id, found["ir.attachment"])
@@ -120,10 +129,26 @@ class TestPersonalData(GdprCase):
         self.assertEqual(self.engine._gdpr_find(), {})
         self.assertEqual(self.engine._gdpr_find(emails=["nobody@nowhere.example"]), {})
 
+    def _count_queries(self, func):
+        self.env.flush_all()
+        before = self.env.cr.sql_log_count
+        func()
+        return self.env.cr.sql_log_count - before
+
     def test_find_is_set_based(self):
-        self.engine._gdpr_find(partners=self.jo)  # warm the caches
-        with self.assertQueryCount(__system__=9):
-            self.engine._gdpr_find(partners=self.jo)
+        """The number of queries does not depend on how much data the person has."""
+        queries = self._count_queries(lambda: self.engine._gdpr_find(partners=self.jo))
+        self.assertLessEqual(queries, 12)
+        children = self.env["res.partner"].create(
+            [{"name": f"Jo's colleague {i}", "parent_id": self.jo.id} for i in range(10)]
+        )
+        leads = self.env["crm.lead"].create([{"name": f"Deal {i}", "partner_id": self.jo.id} for i in range(30)])
+        for lead in leads[:10]:
+            lead.message_post(body="<p>Jo (jo@example.com) agreed</p>", subtype_xmlid="mail.mt_note")
+        found = self.engine._gdpr_find(partners=self.jo)
+        self.assertTrue(set(children.ids) <= set(found["res.partner"]))
+        self.assertTrue(set(leads.ids) <= set(found["crm.lead"]))
+        self.assertEqual(self._count_queries(lambda: self.engine._gdpr_find(partners=self.jo)), queries)
 
     def test_mention_index_follows_changes(self):
         found = self.engine._gdpr_find(emails=["joe@example.com"])
