@@ -210,7 +210,7 @@ class GdprMention(models.Model):
         return done, remaining
 
     @api.model
-    def _gdpr_backfill(self, max_batches=20, batch_size=5000):
+    def _gdpr_backfill(self, max_batches=5, batch_size=5000):
         """Index existing records, up to ``max_batches`` batches (at install).
 
         What remains is left to the cron, which is triggered.
