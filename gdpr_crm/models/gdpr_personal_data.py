@@ -291,6 +291,17 @@ class GdprPersonalData(models.AbstractModel):
         return {model_name: sorted(ids) for model_name, ids in sorted(found.items()) if ids}
 
     @api.model
+    def _gdpr_find_summary(self, found):
+        """``[{"model", "name", "count"}]`` of ``found``, for a preview shown
+        to the DPO before an export or an erasure (model labels translated)."""
+        IrModel = self.env["ir.model"].sudo()
+        return [
+            {"model": model_name, "name": IrModel._get(model_name).name or model_name, "count": len(ids)}
+            for model_name, ids in sorted(found.items())
+            if ids
+        ]
+
+    @api.model
     def _gdpr_partner_closure(self, partner_ids):
         """Return ``partner_ids`` with all their descendants (child contacts)."""
         if not partner_ids:

@@ -104,6 +104,13 @@ class TestPersonalData(GdprCase):
         self.assertEqual(found["res.users"], self.jo_user.ids)
         self.assertNotIn("gdpr.mention", found)
 
+    def test_summary(self):
+        found = self.engine._gdpr_find(partners=self.jo)
+        summary = {line["model"]: line for line in self.engine._gdpr_find_summary(found)}
+        self.assertEqual(summary["crm.lead"]["count"], len(found["crm.lead"]))
+        self.assertEqual(summary["crm.lead"]["name"], "Lead/Opportunity")
+        self.assertEqual(set(summary), set(found))
+
     def test_nobody_else(self):
         found = self.engine._gdpr_find(partners=self.jo)
         self.assertNotIn(self.joe.id, found["res.partner"])
