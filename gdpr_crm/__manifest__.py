@@ -56,6 +56,8 @@
         "views/gdpr_security_measure_views.xml",
         "views/res_country_views.xml",
         "report/gdpr_register_report.xml",
+        "data/gdpr_mention_data.xml",
+        "report/gdpr_personal_data_report.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -6,8 +6,6 @@ from . import res_config_settings
 from . import gdpr_request
 from . import gdpr_consent
 from . import gdpr_consent_event
-from . import res_partner
-from . import crm_lead
 from . import mail_mail
 from . import gdpr_data_category
 from . import gdpr_subject_category
@@ -15,3 +13,11 @@ from . import gdpr_security_measure
 from . import res_country
 from . import gdpr_processor
 from . import gdpr_breach
+from . import gdpr_mention_mixin
+from . import gdpr_mention
+from . import gdpr_personal_data
+from . import mail_message
+from . import mail_activity
+from . import res_partner
+from . import crm_lead
+from . import ir_actions_report

@@ -3,7 +3,9 @@ from odoo import api, fields, models
 
 
 class CrmLead(models.Model):
-    _inherit = "crm.lead"
+    _name = "crm.lead"
+    # the mention index keeps the emails and phones quoted in notes up to date
+    _inherit = ["crm.lead", "gdpr.mention.mixin"]
 
     # ---- requests ----
     gdpr_request_count = fields.Integer(

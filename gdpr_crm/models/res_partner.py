@@ -8,7 +8,9 @@ PREFERENCES_SCOPE = "gdpr_crm-preferences"
 
 
 class ResPartner(models.Model):
-    _inherit = "res.partner"
+    _name = "res.partner"
+    # the mention index keeps the emails and phones quoted in notes up to date
+    _inherit = ["res.partner", "gdpr.mention.mixin"]
 
     # ---- requests ----
     gdpr_request_count = fields.Integer(

@@ -7,3 +7,4 @@ from . import test_consent
 from . import test_consent_http
 from . import test_registers
 from . import test_breach
+from . import test_personal_data
