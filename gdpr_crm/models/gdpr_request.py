@@ -538,7 +538,6 @@ class GdprRequest(models.Model):
                 models=len([m for m, ids in found.items() if ids]),
                 files=len(attachments),
             ),
-            event_type="dsar_export",
         )
         return attachments
 

@@ -8,3 +8,4 @@ from . import test_consent_http
 from . import test_registers
 from . import test_breach
 from . import test_personal_data
+from . import test_request_export
