@@ -27,6 +27,10 @@
         "views/gdpr_processing_activity_views.xml",
         "views/gdpr_audit_log_views.xml",
         "views/res_config_settings_views.xml",
+        "data/ir_cron.xml",
+        "data/gdpr_audit_data.xml",
+        "views/res_users_views.xml",
+        "wizards/gdpr_user_archive_views.xml",
     ],
     "demo": [
         "demo/gdpr_demo.xml",

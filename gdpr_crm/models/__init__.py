@@ -3,3 +3,7 @@ from . import gdpr_processing_activity
 from . import gdpr_purpose
 from . import res_company
 from . import res_config_settings
+from . import base
+from . import crm_lead
+from . import res_partner
+from . import res_users

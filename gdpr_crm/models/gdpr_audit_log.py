@@ -1,8 +1,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import hashlib
+import json
 import logging
+from datetime import timedelta
+
+from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 
 _logger = logging.getLogger(__name__)
@@ -10,6 +15,7 @@ _logger = logging.getLogger(__name__)
 EVENT_TYPES = [
     ("login", "Login"),
     ("login_failed", "Failed login"),
+    ("logout", "Logout"),
     ("export", "Export"),
     ("dsar_export", "Data subject access export"),
     ("erasure", "Erasure"),
@@ -23,12 +29,103 @@ EVENT_TYPES = [
     ("request", "Rights request"),
 ]
 
+# previous_hash of the very first entry of the chain
+GENESIS_HASH = "0" * 64
+# key of the transaction-level advisory lock that serializes the writers of the chain
+ADVISORY_LOCK_KEY = 0x67647072  # "gdpr"
+# transaction-local PostgreSQL setting through which the purge method tells the
+# trigger which entries it may delete
+PURGE_SETTING = "gdpr_crm.audit_log_purge_before"
+DEFAULT_RETENTION_DAYS = 365
+MIN_RETENTION_DAYS = 180
+USER_AGENT_MAX = 512
+LOGGED_IDS_MAX = 50
+
+# Automatic logging (logins, exports, personal-data changes, access changes)
+# can be switched off inside the server process only, for the benchmark's
+# baseline (bench/bench_audit.py). It is deliberately not a context key: an
+# RPC client must not be able to hide its exports from the log.
+AUTOMATIC_LOGGING = True
+
+# Columns covered by the hash, in this order.
+HASHED_COLUMNS = (
+    "id",
+    "create_date",
+    "user_id",
+    "event_type",
+    "model",
+    "res_id",
+    "record_count",
+    "description",
+    "ip_address",
+    "user_agent",
+    "company_id",
+)
+
+_TRIGGER_SQL = f"""
+CREATE OR REPLACE FUNCTION gdpr_audit_log_protect() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    purge_before timestamp;
+    retention_days integer;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        purge_before := NULLIF(current_setting('{PURGE_SETTING}', true), '')::timestamp;
+        SELECT NULLIF(value, '')::integer INTO retention_days
+          FROM ir_config_parameter WHERE key = 'gdpr_crm.audit_log_retention_days';
+        retention_days := COALESCE(retention_days, {DEFAULT_RETENTION_DAYS});
+        IF purge_before IS NOT NULL
+           AND retention_days >= {MIN_RETENTION_DAYS}
+           AND purge_before <= (now() AT TIME ZONE 'UTC') - make_interval(days => retention_days)
+           AND OLD.create_date < purge_before THEN
+            RETURN OLD;
+        END IF;
+    END IF;
+    RAISE EXCEPTION 'gdpr_audit_log is append-only: % refused', TG_OP
+        USING HINT = 'Entries past the audit log retention are removed by gdpr.audit.log._gdpr_purge_expired().';
+END
+$$;
+DROP TRIGGER IF EXISTS gdpr_audit_log_append_only ON gdpr_audit_log;
+CREATE TRIGGER gdpr_audit_log_append_only
+    BEFORE UPDATE OR DELETE ON gdpr_audit_log
+    FOR EACH ROW EXECUTE FUNCTION gdpr_audit_log_protect();
+DROP TRIGGER IF EXISTS gdpr_audit_log_no_truncate ON gdpr_audit_log;
+CREATE TRIGGER gdpr_audit_log_no_truncate
+    BEFORE TRUNCATE ON gdpr_audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION gdpr_audit_log_protect();
+"""
+
+
+def compute_entry_hash(previous_hash, row):
+    """SHA-256 of an entry: its previous hash, then its content.
+
+    ``row`` maps every column of ``HASHED_COLUMNS`` to its value as stored.
+    Empty values are normalised so that the hash computed before the INSERT
+    equals the hash recomputed from the row read back.
+    """
+    values = []
+    for column in HASHED_COLUMNS:
+        value = row.get(column)
+        if column == "create_date":
+            value = value.isoformat() if value else None
+        elif column == "record_count":
+            value = value or 0
+        else:
+            value = value or None
+        values.append(value)
+    payload = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{previous_hash}|{payload}".encode()).hexdigest()
+
 
 class GdprAuditLog(models.Model):
-    """Append-only trail of who did what and when (GDPR art. 5(2), 32).
+    """Append-only, hash-chained trail of who did what and when (GDPR art. 5(2), 32).
 
     Every feature of gdpr_crm writes here through :meth:`_gdpr_log` and
-    nothing else, so that the log has one entry point.
+    nothing else, so that the log has one entry point. Each entry stores the
+    SHA-256 of its content and of the previous entry's hash; a database
+    trigger refuses UPDATE, DELETE and TRUNCATE (except the purge of entries
+    past the log's own retention, by :meth:`_gdpr_purge_expired`);
+    :meth:`verify_chain` names the first entry whose link is broken.
     """
 
     _name = "gdpr.audit.log"
@@ -44,16 +141,40 @@ class GdprAuditLog(models.Model):
     record_count = fields.Integer(readonly=True)
     description = fields.Text(readonly=True)
     ip_address = fields.Char(string="IP Address", readonly=True)
+    user_agent = fields.Char(readonly=True)
     hash = fields.Char(readonly=True, copy=False)
     previous_hash = fields.Char(readonly=True, copy=False)
     company_id = fields.Many2one("res.company", readonly=True, index=True)
 
+    _sql_constraints = [
+        # Two entries chained to the same predecessor would fork the chain.
+        ("previous_hash_uniq", "unique (previous_hash)", "The audit log chain cannot fork."),
+    ]
+
+    def init(self):
+        self.env.cr.execute(_TRIGGER_SQL)
+
+    # ------------------------------------------------------------------
+    # Writing
+    # ------------------------------------------------------------------
     @api.model
     def _gdpr_request_ip(self):
         try:
             return request.httprequest.remote_addr if request else False
         except RuntimeError:  # outside of an HTTP request
             return False
+
+    @api.model
+    def _gdpr_request_user_agent(self):
+        try:
+            return request.httprequest.user_agent.string[:USER_AGENT_MAX] if request else False
+        except (RuntimeError, AttributeError):
+            return False
+
+    @api.model
+    def _gdpr_logging_enabled(self):
+        """Whether automatic logging (logins, exports, data changes) is on."""
+        return AUTOMATIC_LOGGING
 
     @api.model
     def _gdpr_log(
@@ -74,6 +195,7 @@ class GdprAuditLog(models.Model):
             holds one record, and record_count)
         :param description: what happened, without personal values (field
             names and ids, never the data itself)
+        :param user: who did it (default: the current user)
         """
         if records is not None:
             model = model or records._name
@@ -90,12 +212,222 @@ class GdprAuditLog(models.Model):
             "description": description or False,
             "user_id": user.id or False,
             "ip_address": ip_address or self._gdpr_request_ip(),
+            "user_agent": self._gdpr_request_user_agent(),
             "company_id": self.env.company.id,
         }
-        return self.sudo().with_context(gdpr_audit_log_append=True).create(vals)
+        return self.sudo()._gdpr_append(vals)
+
+    @api.model
+    def _gdpr_log_personal_change(self, records, operation, field_names=None):
+        """Log a create/write/unlink touching personal-data fields of ``records``.
+
+        ``records`` defines ``_gdpr_audit_personal_fields()``. One entry per
+        call, naming the fields and the record ids, never the values.
+        """
+        if not records or not self._gdpr_logging_enabled():
+            return self.browse()
+        personal = records._gdpr_audit_personal_fields()
+        if operation == "unlink":
+            touched = []
+        else:
+            touched = sorted(personal.intersection(field_names or ()))
+            if not touched:
+                return self.browse()
+        ids = records.ids
+        shown = ", ".join(str(record_id) for record_id in ids[:LOGGED_IDS_MAX])
+        if len(ids) > LOGGED_IDS_MAX:
+            shown += ", …"
+        description = f"{operation} {records._name} [{shown}]"
+        if touched:
+            description += ": " + ", ".join(touched)
+        return self._gdpr_log("personal_data_change", records=records, description=description)
+
+    def _gdpr_append(self, vals):
+        """INSERT one chained entry: one advisory lock, one read, one INSERT.
+
+        The transaction-level advisory lock makes concurrent writers wait for
+        each other until commit. Odoo runs in REPEATABLE READ, so a writer
+        that waited may still read a stale chain head from its snapshot: the
+        unique index on ``previous_hash`` then refuses its INSERT, which is
+        turned into a serialization failure so that Odoo retries the whole
+        transaction with a fresh snapshot. The chain can therefore never fork.
+        """
+        if vals.get("event_type") not in dict(EVENT_TYPES):
+            raise UserError(self.env._("Unknown audit event type: %s", vals.get("event_type")))
+        cr = self.env.cr
+        cr.execute(
+            "SELECT pg_advisory_xact_lock(%s); "
+            "SELECT nextval('gdpr_audit_log_id_seq'), "
+            "(SELECT hash FROM gdpr_audit_log ORDER BY id DESC LIMIT 1)",
+            (ADVISORY_LOCK_KEY,),
+        )
+        new_id, previous_hash = cr.fetchone()
+        previous_hash = previous_hash or GENESIS_HASH
+        row = dict(vals, id=new_id, create_date=fields.Datetime.now().replace(microsecond=0))
+        for column in HASHED_COLUMNS:
+            if column not in ("create_date", "record_count"):
+                row[column] = row.get(column) or None
+        row["record_count"] = row.get("record_count") or 0
+        row["hash"] = compute_entry_hash(previous_hash, row)
+        row["previous_hash"] = previous_hash
+        uid = self.env.uid
+        try:
+            # No savepoint: on a conflict the whole transaction is retried.
+            cr.execute(
+                """
+                INSERT INTO gdpr_audit_log (
+                    id, create_date, create_uid, write_date, write_uid,
+                    user_id, event_type, model, res_id, record_count,
+                    description, ip_address, user_agent, company_id,
+                    hash, previous_hash)
+                VALUES (%(id)s, %(create_date)s, %(uid)s, %(create_date)s, %(uid)s,
+                    %(user_id)s, %(event_type)s, %(model)s, %(res_id)s, %(record_count)s,
+                    %(description)s, %(ip_address)s, %(user_agent)s, %(company_id)s,
+                    %(hash)s, %(previous_hash)s)
+                """,
+                dict(row, uid=uid),
+            )
+        except pg_errors.UniqueViolation as exc:
+            raise pg_errors.SerializationFailure(
+                "gdpr.audit.log: a concurrent transaction extended the chain; retrying"
+            ) from exc
+        return self.browse(new_id)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Entries are only created through :meth:`_gdpr_log` (chained)."""
+        if not self.env.su:
+            raise AccessError(self.env._("Audit log entries are written by the application only."))
+        allowed = {"event_type", "model", "res_id", "record_count", "description", "user_id", "ip_address"}
+        allowed |= {"user_agent", "company_id"}
+        entries = self.browse()
+        for vals in vals_list:
+            clean = {key: value for key, value in vals.items() if key in allowed}
+            clean.setdefault("company_id", self.env.company.id)
+            entries |= self._gdpr_append(clean)
+        return entries
 
     def write(self, vals):
         raise UserError(self.env._("The privacy audit log is append-only: entries cannot be changed."))
 
     def unlink(self):
         raise UserError(self.env._("The privacy audit log is append-only: entries cannot be deleted."))
+
+    # ------------------------------------------------------------------
+    # Verification
+    # ------------------------------------------------------------------
+    @api.model
+    def verify_chain(self, batch_size=5000):
+        """Check every link of the chain, oldest first.
+
+        :return: the id of the first entry whose hash or link is wrong, or
+            ``False`` when the whole chain is intact.
+        """
+        cr = self.env.cr
+        self.env.flush_all()
+        cr.execute(
+            """
+            SELECT res_id, id FROM gdpr_audit_log
+             WHERE event_type = 'retention' AND model = 'gdpr.audit.log'
+             ORDER BY id DESC LIMIT 1
+            """
+        )
+        purge = cr.fetchone()
+        anchor_id = purge and (purge[0] or purge[1])
+        columns = ", ".join(HASHED_COLUMNS + ("hash", "previous_hash"))
+        expected_previous = None
+        last_id = 0
+        while True:
+            cr.execute(
+                f"SELECT {columns} FROM gdpr_audit_log WHERE id > %s ORDER BY id LIMIT %s",
+                (last_id, batch_size),
+            )
+            rows = cr.dictfetchall()
+            if not rows:
+                return False
+            for row in rows:
+                if expected_previous is None:
+                    # First entry: the genesis, or the first entry kept by the last purge.
+                    if row["previous_hash"] != GENESIS_HASH and row["id"] != anchor_id:
+                        return row["id"]
+                elif row["previous_hash"] != expected_previous:
+                    return row["id"]
+                if compute_entry_hash(row["previous_hash"], row) != row["hash"]:
+                    return row["id"]
+                expected_previous = row["hash"]
+                last_id = row["id"]
+
+    def action_verify_chain(self):
+        broken_id = self.verify_chain()
+        if broken_id:
+            message = self.env._(
+                "The audit log was tampered with: entry #%(id)s does not match its hash or its predecessor.",
+                id=broken_id,
+            )
+            notification_type = "danger"
+        else:
+            message = self.env._("The audit log is intact: every entry matches its hash and its predecessor.")
+            notification_type = "success"
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "type": notification_type, "sticky": bool(broken_id)},
+        }
+
+    # ------------------------------------------------------------------
+    # Retention of the log itself
+    # ------------------------------------------------------------------
+    @api.model
+    def _gdpr_retention_days(self):
+        value = self.env["ir.config_parameter"].sudo().get_param("gdpr_crm.audit_log_retention_days")
+        try:
+            return int(value) if value not in (None, False, "") else DEFAULT_RETENTION_DAYS
+        except ValueError:
+            return DEFAULT_RETENTION_DAYS
+
+    @api.model
+    def _gdpr_purge_expired(self):
+        """Delete the entries older than the log's retention period.
+
+        Only the oldest part of the chain is removed (never a hole in the
+        middle). The purge is itself logged first, naming the first entry
+        kept, so that :meth:`verify_chain` knows where the chain now starts.
+        Returns the number of entries deleted.
+        """
+        days = self._gdpr_retention_days()
+        if days < MIN_RETENTION_DAYS:
+            return 0  # 0 keeps the log forever
+        cr = self.env.cr
+        # the transaction's timestamp, the one the trigger compares with
+        cutoff = cr.now().replace(microsecond=0) - timedelta(days=days)
+        cr.execute("SELECT min(id) FROM gdpr_audit_log WHERE create_date >= %s", (cutoff,))
+        first_kept = cr.fetchone()[0]
+        if first_kept:
+            cr.execute(
+                "SELECT count(*), max(id) FROM gdpr_audit_log WHERE id < %s AND create_date < %s",
+                (first_kept, cutoff),
+            )
+        else:
+            cr.execute("SELECT count(*), max(id) FROM gdpr_audit_log WHERE create_date < %s", (cutoff,))
+        count, last_purged = cr.fetchone()
+        if not count:
+            return 0
+        self._gdpr_log(
+            "retention",
+            model=self._name,
+            res_id=first_kept or False,
+            record_count=count,
+            description=f"Purged {count} audit log entries older than {days} days (up to entry #{last_purged})",
+        )
+        cr.execute("SELECT set_config(%s, %s, true)", (PURGE_SETTING, fields.Datetime.to_string(cutoff)))
+        try:
+            cr.execute("DELETE FROM gdpr_audit_log WHERE id <= %s AND create_date < %s", (last_purged, cutoff))
+        finally:
+            cr.execute("SELECT set_config(%s, '', true)", (PURGE_SETTING,))
+        self.invalidate_model()
+        _logger.info("gdpr.audit.log: purged %s entries older than %s days", count, days)
+        return count
+
+    @api.model
+    def _cron_purge_expired(self):
+        self._gdpr_purge_expired()
