@@ -37,7 +37,7 @@ class CrmLead(models.Model):
             return
         ids = [record_id for record_id in self.ids if isinstance(record_id, int)]
         inside = (
-            set(self.sudo().with_context(active_test=False)._search([("id", "in", ids)] + domain)) if ids else set()
+            set(self.sudo().with_context(active_test=False)._search([("id", "in", ids), *domain])) if ids else set()
         )
         for lead in self:
             lead.gdpr_in_perimeter = lead.id in inside or not isinstance(lead.id, int)

@@ -334,7 +334,7 @@ class GdprAuditLog(models.Model):
         )
         purge = cr.fetchone()
         anchor_id = purge and (purge[0] or purge[1])
-        columns = ", ".join(HASHED_COLUMNS + ("hash", "previous_hash"))
+        columns = ", ".join((*HASHED_COLUMNS, "hash", "previous_hash"))
         expected_previous = None
         last_id = 0
         while True:

@@ -40,7 +40,7 @@ class ResPartner(models.Model):
             return
         ids = [record_id for record_id in self.ids if isinstance(record_id, int)]
         inside = (
-            set(self.sudo().with_context(active_test=False)._search([("id", "in", ids)] + domain)) if ids else set()
+            set(self.sudo().with_context(active_test=False)._search([("id", "in", ids), *domain])) if ids else set()
         )
         for partner in self:
             partner.gdpr_in_perimeter = partner.id in inside or not isinstance(partner.id, int)
