@@ -62,6 +62,35 @@ HASHED_COLUMNS = (
     "company_id",
 )
 
+# One round trip per entry: take the chain's lock, read its head, INSERT the
+# entry with the SHA-256 of "previous hash|id|payload" (payload: entry_payload).
+_APPEND_FUNCTION_SQL = f"""
+CREATE OR REPLACE FUNCTION gdpr_audit_log_append(
+    p_create_date timestamp, p_user_id integer, p_event_type varchar, p_model varchar,
+    p_res_id integer, p_record_count integer, p_description text, p_ip_address varchar,
+    p_user_agent varchar, p_company_id integer, p_payload text)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    previous varchar;
+    new_id integer;
+BEGIN
+    PERFORM pg_advisory_xact_lock({ADVISORY_LOCK_KEY});
+    SELECT hash INTO previous FROM gdpr_audit_log ORDER BY id DESC LIMIT 1;
+    previous := COALESCE(previous, '{GENESIS_HASH}');
+    new_id := nextval('gdpr_audit_log_id_seq');
+    INSERT INTO gdpr_audit_log (
+        id, create_date, user_id, event_type, model, res_id, record_count,
+        description, ip_address, user_agent, company_id, hash, previous_hash)
+    VALUES (
+        new_id, p_create_date, p_user_id, p_event_type, p_model, p_res_id, p_record_count,
+        p_description, p_ip_address, p_user_agent, p_company_id,
+        encode(sha256(convert_to(previous || '|' || new_id || '|' || p_payload, 'UTF8')), 'hex'),
+        previous);
+    RETURN new_id;
+END
+$$;
+"""
+
 _TRIGGER_SQL = f"""
 CREATE OR REPLACE FUNCTION gdpr_audit_log_protect() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -96,15 +125,17 @@ CREATE TRIGGER gdpr_audit_log_no_truncate
 """
 
 
-def compute_entry_hash(previous_hash, row):
-    """SHA-256 of an entry: its previous hash, then its content.
+def entry_payload(row):
+    """The content of an entry that its hash covers, besides its id.
 
-    ``row`` maps every column of ``HASHED_COLUMNS`` to its value as stored.
-    Empty values are normalised so that the hash computed before the INSERT
-    equals the hash recomputed from the row read back.
+    ``row`` maps the columns of ``HASHED_COLUMNS`` to their values as stored.
+    Empty values are normalised so that the payload computed before the
+    INSERT equals the payload recomputed from the row read back.
     """
     values = []
     for column in HASHED_COLUMNS:
+        if column == "id":
+            continue
         value = row.get(column)
         if column == "create_date":
             value = value.isoformat() if value else None
@@ -113,8 +144,12 @@ def compute_entry_hash(previous_hash, row):
         else:
             value = value or None
         values.append(value)
-    payload = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(f"{previous_hash}|{payload}".encode()).hexdigest()
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+
+
+def compute_entry_hash(previous_hash, row):
+    """SHA-256 of an entry: ``previous hash|id|payload`` (see ``gdpr_audit_log_append``)."""
+    return hashlib.sha256(f"{previous_hash}|{row['id']}|{entry_payload(row)}".encode()).hexdigest()
 
 
 class GdprAuditLog(models.Model):
@@ -132,19 +167,25 @@ class GdprAuditLog(models.Model):
     _description = "Privacy Audit Log"
     _order = "id desc"
     _rec_name = "description"
+    # The actor is user_id and the date create_date: no create_uid/write_uid/
+    # write_date columns, whose foreign keys would cost on every INSERT.
+    _log_access = False
 
+    # Few indexes, to keep the INSERT cheap: by date, by user, by record.
     create_date = fields.Datetime(string="Date", readonly=True, index=True)
-    user_id = fields.Many2one("res.users", string="User", readonly=True, index=True)
-    event_type = fields.Selection(EVENT_TYPES, required=True, readonly=True, index=True)
-    model = fields.Char(readonly=True, index=True)
-    res_id = fields.Many2oneReference(string="Record ID", model_field="model", readonly=True, index=True)
+    # restrict: a user who appears in the log is archived, not deleted (an
+    # ON DELETE SET NULL would be an UPDATE, refused by the trigger)
+    user_id = fields.Many2one("res.users", string="User", readonly=True, index=True, ondelete="restrict")
+    event_type = fields.Selection(EVENT_TYPES, required=True, readonly=True)
+    model = fields.Char(readonly=True)
+    res_id = fields.Many2oneReference(string="Record ID", model_field="model", readonly=True, index="btree_not_null")
     record_count = fields.Integer(readonly=True)
     description = fields.Text(readonly=True)
     ip_address = fields.Char(string="IP Address", readonly=True)
     user_agent = fields.Char(readonly=True)
     hash = fields.Char(readonly=True, copy=False)
     previous_hash = fields.Char(readonly=True, copy=False)
-    company_id = fields.Many2one("res.company", readonly=True, index=True)
+    company_id = fields.Many2one("res.company", readonly=True, ondelete="restrict")
 
     _sql_constraints = [
         # Two entries chained to the same predecessor would fork the chain.
@@ -152,6 +193,7 @@ class GdprAuditLog(models.Model):
     ]
 
     def init(self):
+        self.env.cr.execute(_APPEND_FUNCTION_SQL)
         self.env.cr.execute(_TRIGGER_SQL)
 
     # ------------------------------------------------------------------
@@ -243,7 +285,7 @@ class GdprAuditLog(models.Model):
         return self._gdpr_log("personal_data_change", records=records, description=description)
 
     def _gdpr_append(self, vals):
-        """INSERT one chained entry: one advisory lock, one read, one INSERT.
+        """INSERT one chained entry, in one round trip (``gdpr_audit_log_append``).
 
         The transaction-level advisory lock makes concurrent writers wait for
         each other until commit. Odoo runs in REPEATABLE READ, so a writer
@@ -254,43 +296,33 @@ class GdprAuditLog(models.Model):
         """
         if vals.get("event_type") not in dict(EVENT_TYPES):
             raise UserError(self.env._("Unknown audit event type: %s", vals.get("event_type")))
+        row = {column: vals.get(column) or None for column in HASHED_COLUMNS}
+        row["create_date"] = fields.Datetime.now().replace(microsecond=0)
+        row["record_count"] = vals.get("record_count") or 0
         cr = self.env.cr
-        cr.execute(
-            "SELECT pg_advisory_xact_lock(%s); "
-            "SELECT nextval('gdpr_audit_log_id_seq'), "
-            "(SELECT hash FROM gdpr_audit_log ORDER BY id DESC LIMIT 1)",
-            (ADVISORY_LOCK_KEY,),
-        )
-        new_id, previous_hash = cr.fetchone()
-        previous_hash = previous_hash or GENESIS_HASH
-        row = dict(vals, id=new_id, create_date=fields.Datetime.now().replace(microsecond=0))
-        for column in HASHED_COLUMNS:
-            if column not in ("create_date", "record_count"):
-                row[column] = row.get(column) or None
-        row["record_count"] = row.get("record_count") or 0
-        row["hash"] = compute_entry_hash(previous_hash, row)
-        row["previous_hash"] = previous_hash
-        uid = self.env.uid
         try:
             # No savepoint: on a conflict the whole transaction is retried.
             cr.execute(
-                """
-                INSERT INTO gdpr_audit_log (
-                    id, create_date, create_uid, write_date, write_uid,
-                    user_id, event_type, model, res_id, record_count,
-                    description, ip_address, user_agent, company_id,
-                    hash, previous_hash)
-                VALUES (%(id)s, %(create_date)s, %(uid)s, %(create_date)s, %(uid)s,
-                    %(user_id)s, %(event_type)s, %(model)s, %(res_id)s, %(record_count)s,
-                    %(description)s, %(ip_address)s, %(user_agent)s, %(company_id)s,
-                    %(hash)s, %(previous_hash)s)
-                """,
-                dict(row, uid=uid),
+                "SELECT gdpr_audit_log_append(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    row["create_date"],
+                    row["user_id"],
+                    row["event_type"],
+                    row["model"],
+                    row["res_id"],
+                    row["record_count"],
+                    row["description"],
+                    row["ip_address"],
+                    row["user_agent"],
+                    row["company_id"],
+                    entry_payload(row),
+                ),
             )
         except pg_errors.UniqueViolation as exc:
             raise pg_errors.SerializationFailure(
                 "gdpr.audit.log: a concurrent transaction extended the chain; retrying"
             ) from exc
+        new_id = cr.fetchone()[0]
         return self.browse(new_id)
 
     @api.model_create_multi
