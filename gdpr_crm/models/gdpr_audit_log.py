@@ -75,7 +75,9 @@ DECLARE
     new_id integer;
 BEGIN
     PERFORM pg_advisory_xact_lock({ADVISORY_LOCK_KEY});
-    SELECT hash INTO previous FROM gdpr_audit_log ORDER BY id DESC LIMIT 1;
+    -- dynamic, so planned at each call: a plan cached while the table was
+    -- small would scan it all once it has grown
+    EXECUTE 'SELECT hash FROM gdpr_audit_log ORDER BY id DESC LIMIT 1' INTO previous;
     previous := COALESCE(previous, '{GENESIS_HASH}');
     new_id := nextval('gdpr_audit_log_id_seq');
     INSERT INTO gdpr_audit_log (

@@ -51,7 +51,7 @@ class ResConfigSettings(models.TransientModel):
         "At least 180 days; 0 keeps the log forever.",
     )
     gdpr_totp_percent = fields.Float(string="Users With Two-Factor Authentication (%)", compute="_compute_gdpr_totp")
-    gdpr_totp_available = fields.Boolean(compute="_compute_gdpr_totp")
+    gdpr_totp_available = fields.Boolean(string="Two-Factor Authentication Available", compute="_compute_gdpr_totp")
 
     def _compute_gdpr_sensitive_group_ids(self):
         group_ids = self.env["res.users"]._gdpr_sensitive_group_ids()
