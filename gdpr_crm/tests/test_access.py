@@ -280,6 +280,19 @@ class TestAccessReview(GdprCase):
         self.assertTrue(self.user_salesman.active)
         self.assertTrue(admin.active)
 
+    def test_dpo_opens_the_access_review(self):
+        action = self.env.ref("gdpr_crm.res_users_action_gdpr_access_review")
+        Users = self.env["res.users"].with_user(self.user_dpo)
+        views = Users.get_views([(action.view_id.id, "list"), (action.search_view_id.id, "search")])
+        self.assertIn("gdpr_days_inactive", views["views"]["list"]["arch"])
+        rows = Users.search_read(
+            [("share", "=", False), ("gdpr_never_logged_in", "=", True)],
+            ["name", "gdpr_main_groups", "gdpr_last_login", "gdpr_days_inactive", "gdpr_is_admin", "gdpr_shared_login"],
+        )
+        self.assertIn(self.user_employee.id, [row["id"] for row in rows])
+        with self.assertRaises(AccessError):
+            self.env["gdpr.audit.log"].with_user(self.user_salesman).verify_chain()
+
     def test_action_opens_the_wizard(self):
         action = self.user_salesman.action_gdpr_archive()
         self.assertEqual(action["res_model"], "gdpr.user.archive")
