@@ -40,6 +40,8 @@ DEFAULT_RETENTION_DAYS = 365
 MIN_RETENTION_DAYS = 180
 USER_AGENT_MAX = 512
 LOGGED_IDS_MAX = 50
+# key of the transaction's deferred entries in cr.precommit.data
+PENDING_KEY = "gdpr.audit.log.pending"
 
 # Automatic logging (logins, exports, personal-data changes, access changes)
 # can be switched off inside the server process only, for the benchmark's
@@ -51,7 +53,7 @@ AUTOMATIC_LOGGING = True
 HASHED_COLUMNS = (
     "id",
     "create_date",
-    "user_id",
+    "user_ref",
     "event_type",
     "model",
     "res_id",
@@ -69,22 +71,24 @@ CREATE OR REPLACE FUNCTION gdpr_audit_log_append(
     p_create_date timestamp, p_user_id integer, p_event_type varchar, p_model varchar,
     p_res_id integer, p_record_count integer, p_description text, p_ip_address varchar,
     p_user_agent varchar, p_company_id integer, p_payload text)
-RETURNS integer LANGUAGE plpgsql AS $$
+RETURNS integer LANGUAGE plpgsql
+-- the chain head is read through the primary key, whatever the table's size
+-- was when the plan was cached (this setting only holds inside the function)
+SET enable_seqscan = off
+AS $$
 DECLARE
     previous varchar;
     new_id integer;
 BEGIN
     PERFORM pg_advisory_xact_lock({ADVISORY_LOCK_KEY});
-    -- dynamic, so planned at each call: a plan cached while the table was
-    -- small would scan it all once it has grown
-    EXECUTE 'SELECT hash FROM gdpr_audit_log ORDER BY id DESC LIMIT 1' INTO previous;
+    SELECT hash INTO previous FROM gdpr_audit_log ORDER BY id DESC LIMIT 1;
     previous := COALESCE(previous, '{GENESIS_HASH}');
     new_id := nextval('gdpr_audit_log_id_seq');
     INSERT INTO gdpr_audit_log (
-        id, create_date, user_id, event_type, model, res_id, record_count,
+        id, create_date, user_id, user_ref, event_type, model, res_id, record_count,
         description, ip_address, user_agent, company_id, hash, previous_hash)
     VALUES (
-        new_id, p_create_date, p_user_id, p_event_type, p_model, p_res_id, p_record_count,
+        new_id, p_create_date, p_user_id, p_user_id, p_event_type, p_model, p_res_id, p_record_count,
         p_description, p_ip_address, p_user_agent, p_company_id,
         encode(sha256(convert_to(previous || '|' || new_id || '|' || p_payload, 'UTF8')), 'hex'),
         previous);
@@ -100,6 +104,11 @@ DECLARE
     purge_before timestamp;
     retention_days integer;
 BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.user_id IS NULL
+       AND to_jsonb(NEW) - 'user_id' = to_jsonb(OLD) - 'user_id' THEN
+        -- a deleted user (ON DELETE SET NULL): user_ref keeps the hashed id
+        RETURN NEW;
+    END IF;
     IF TG_OP = 'DELETE' THEN
         purge_before := NULLIF(current_setting('{PURGE_SETTING}', true), '')::timestamp;
         SELECT NULLIF(value, '')::integer INTO retention_days
@@ -175,9 +184,10 @@ class GdprAuditLog(models.Model):
 
     # Few indexes, to keep the INSERT cheap: by date, by user, by record.
     create_date = fields.Datetime(string="Date", readonly=True, index=True)
-    # restrict: a user who appears in the log is archived, not deleted (an
-    # ON DELETE SET NULL would be an UPDATE, refused by the trigger)
-    user_id = fields.Many2one("res.users", string="User", readonly=True, index=True, ondelete="restrict")
+    user_id = fields.Many2one("res.users", string="User", readonly=True, index=True, ondelete="set null")
+    # The id of the user as hashed: it stays when the user is deleted (the
+    # trigger lets ON DELETE SET NULL empty user_id, and nothing else).
+    user_ref = fields.Integer(string="User ID", readonly=True)
     event_type = fields.Selection(EVENT_TYPES, required=True, readonly=True)
     model = fields.Char(readonly=True)
     res_id = fields.Many2oneReference(string="Record ID", model_field="model", readonly=True, index="btree_not_null")
@@ -241,6 +251,11 @@ class GdprAuditLog(models.Model):
             names and ids, never the data itself)
         :param user: who did it (default: the current user)
         """
+        vals = self._gdpr_entry_vals(event_type, records, model, res_id, record_count, description, user, ip_address)
+        return self.sudo()._gdpr_append(vals)
+
+    @api.model
+    def _gdpr_entry_vals(self, event_type, records, model, res_id, record_count, description, user, ip_address):
         if records is not None:
             model = model or records._name
             if len(records) == 1:
@@ -259,7 +274,56 @@ class GdprAuditLog(models.Model):
             "user_agent": self._gdpr_request_user_agent(),
             "company_id": self.env.company.id,
         }
-        return self.sudo()._gdpr_append(vals)
+        return vals
+
+    @api.model
+    def _gdpr_log_deferred(self, event_type, records=None, description=None):
+        """Like :meth:`_gdpr_log`, but the entry is written with the others of
+        the transaction in one statement just before the commit.
+
+        For the frequent automatic entries (personal-data changes): no round
+        trip per change, and the chain's lock is held only during the commit.
+        Searching the log, or :meth:`verify_chain`, writes them first.
+        """
+        vals = self._gdpr_entry_vals(event_type, records, None, None, None, description, None, None)
+        if vals.get("event_type") not in dict(EVENT_TYPES):
+            raise UserError(self.env._("Unknown audit event type: %s", vals.get("event_type")))
+        cr = self.env.cr
+        pending = cr.precommit.data.setdefault(PENDING_KEY, [])
+        if not pending:
+            cr.precommit.add(self.sudo()._gdpr_flush_pending)
+        pending.append(self._gdpr_row(vals))
+
+    @api.model
+    def _gdpr_flush_pending(self):
+        """Write the deferred entries of this transaction, chained, in one statement."""
+        rows = self.env.cr.precommit.data.pop(PENDING_KEY, None)
+        if not rows:
+            return
+        records = [dict(row, create_date=row["create_date"].isoformat(), payload=entry_payload(row)) for row in rows]
+        try:
+            self.env.cr.execute(
+                """
+                SELECT gdpr_audit_log_append(r.create_date, r.user_ref, r.event_type, r.model, r.res_id,
+                                             r.record_count, r.description, r.ip_address, r.user_agent,
+                                             r.company_id, r.payload)
+                  FROM ROWS FROM (jsonb_to_recordset(%s::jsonb) AS (
+                        create_date timestamp, user_ref integer, event_type varchar, model varchar,
+                        res_id integer, record_count integer, description text, ip_address varchar,
+                        user_agent varchar, company_id integer, payload text)) WITH ORDINALITY AS r
+                 ORDER BY r.ordinality
+                """,
+                (json.dumps(records),),
+            )
+        except pg_errors.UniqueViolation as exc:
+            raise pg_errors.SerializationFailure(
+                "gdpr.audit.log: a concurrent transaction extended the chain; retrying"
+            ) from exc
+
+    @api.model
+    def _search(self, domain, *args, **kwargs):
+        self._gdpr_flush_pending()
+        return super()._search(domain, *args, **kwargs)
 
     @api.model
     def _gdpr_log_personal_change(self, records, operation, field_names=None):
@@ -284,7 +348,16 @@ class GdprAuditLog(models.Model):
         description = f"{operation} {records._name} [{shown}]"
         if touched:
             description += ": " + ", ".join(touched)
-        return self._gdpr_log("personal_data_change", records=records, description=description)
+        return self._gdpr_log_deferred("personal_data_change", records=records, description=description)
+
+    @api.model
+    def _gdpr_row(self, vals):
+        """The values of an entry as stored and hashed (its id comes at INSERT)."""
+        row = {column: vals.get(column) or None for column in HASHED_COLUMNS}
+        row["user_ref"] = vals.get("user_id") or None
+        row["create_date"] = fields.Datetime.now().replace(microsecond=0)
+        row["record_count"] = vals.get("record_count") or 0
+        return row
 
     def _gdpr_append(self, vals):
         """INSERT one chained entry, in one round trip (``gdpr_audit_log_append``).
@@ -298,9 +371,8 @@ class GdprAuditLog(models.Model):
         """
         if vals.get("event_type") not in dict(EVENT_TYPES):
             raise UserError(self.env._("Unknown audit event type: %s", vals.get("event_type")))
-        row = {column: vals.get(column) or None for column in HASHED_COLUMNS}
-        row["create_date"] = fields.Datetime.now().replace(microsecond=0)
-        row["record_count"] = vals.get("record_count") or 0
+        self._gdpr_flush_pending()  # keep the entries of the transaction in order
+        row = self._gdpr_row(vals)
         cr = self.env.cr
         try:
             # No savepoint: on a conflict the whole transaction is retried.
@@ -308,7 +380,7 @@ class GdprAuditLog(models.Model):
                 "SELECT gdpr_audit_log_append(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (
                     row["create_date"],
-                    row["user_id"],
+                    row["user_ref"],
                     row["event_type"],
                     row["model"],
                     row["res_id"],
@@ -360,6 +432,7 @@ class GdprAuditLog(models.Model):
         self.check_access("read")  # the DPO's tool: raw SQL below
         cr = self.env.cr
         self.env.flush_all()
+        self._gdpr_flush_pending()
         cr.execute(
             """
             SELECT res_id, id FROM gdpr_audit_log

@@ -8,6 +8,8 @@ from odoo.exceptions import AccessDenied, AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.mail.tests.common import mail_new_test_user
+
 from ..models.gdpr_audit_log import GENESIS_HASH, compute_entry_hash
 from .common import GdprCase
 
@@ -34,7 +36,7 @@ class TestAuditLog(GdprCase):
         self.assertEqual(second.previous_hash, first.hash)
         self.assertEqual(len(second.hash), 64)
         self.env.cr.execute(
-            "SELECT id, create_date, user_id, event_type, model, res_id, record_count, description, "
+            "SELECT id, create_date, user_ref, event_type, model, res_id, record_count, description, "
             "ip_address, user_agent, company_id FROM gdpr_audit_log WHERE id = %s",
             (second.id,),
         )
@@ -108,6 +110,26 @@ class TestAuditLog(GdprCase):
         self.assertEqual(action["params"]["type"], "danger")
         self.assertIn(str(tampered.id), action["params"]["message"])
 
+    @mute_logger("odoo.sql_db")
+    def test_deleted_user_keeps_the_chain_intact(self):
+        """Deleting a user empties user_id (ON DELETE SET NULL); the hashed user_ref stays."""
+        user = mail_new_test_user(self.env, login="gdpr_leaving_user", groups="base.group_user", name="Leo Leaving")
+        entry = self.AuditLog._gdpr_log("login", user=user, description="Login")
+        user.unlink()
+        entry.invalidate_recordset()
+        self.assertFalse(entry.user_id)
+        self.assertEqual(entry.user_ref, user.id)
+        self.assertIs(self.AuditLog.verify_chain(), False)
+        # only that: changing the user of an entry in SQL is still refused
+        other = self.AuditLog._gdpr_log("login", user=self.user_salesman, description="Login")
+        self.env.flush_all()
+        with self.assertRaises(psycopg2.Error):
+            self.env.cr.execute("UPDATE gdpr_audit_log SET user_id = %s WHERE id = %s", (self.user_dpo.id, other.id))
+        with self.assertRaises(psycopg2.Error):
+            self.env.cr.execute(
+                "UPDATE gdpr_audit_log SET user_id = NULL, description = 'x' WHERE id = %s", (other.id,)
+            )
+
     def test_verify_chain_detects_deleted_entry(self):
         self.AuditLog._gdpr_log("request", description="one")
         removed = self.AuditLog._gdpr_log("request", description="two")
@@ -170,14 +192,14 @@ class TestAuditLog(GdprCase):
     def test_failed_login_is_logged(self):
         self._enter_test_mode()
         self.assertTrue(self._failed_login("gdpr_salesman", "not-the-password"))
-        entry = self._last_entry()
+        entry = self._entries("login_failed")[:1]
         self.assertEqual(entry.event_type, "login_failed")
         self.assertEqual(entry.user_id, self.user_salesman)
         self.assertEqual(entry.res_id, self.user_salesman.id)
         self.assertNotIn("not-the-password", entry.description)
 
         self.assertTrue(self._failed_login("nobody-here", "whatever"))
-        entry = self._last_entry()
+        entry = self._entries("login_failed")[:1]
         self.assertEqual(entry.event_type, "login_failed")
         self.assertFalse(entry.user_id)
         self.assertNotIn("nobody-here", entry.description)
@@ -213,6 +235,13 @@ class TestAuditLog(GdprCase):
     def test_personal_data_change_is_logged_without_values(self):
         partner = self.partner.with_user(self.user_salesman)
         partner.write({"email": "jeanne.martin@example.org", "phone": "+33 6 12 34 56 78"})
+        # written with the transaction's other entries when it commits (cr.flush)
+        self.env.cr.flush()
+        self.env.cr.execute(
+            "SELECT count(*) FROM gdpr_audit_log WHERE event_type = 'personal_data_change' AND res_id = %s",
+            (self.partner.id,),
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 2)  # the create of the set-up, this write
         entry = self._last_entry()
         self.assertEqual(entry.event_type, "personal_data_change")
         self.assertEqual(entry.user_id, self.user_salesman)
