@@ -7,3 +7,4 @@ from . import base
 from . import crm_lead
 from . import res_partner
 from . import res_users
+from . import ir_actions_report

@@ -232,6 +232,30 @@ class TestAuditLog(GdprCase):
         self.assertIn("country_id", entry.description)
         self.assertNotIn("e1@example.com", entry.description)
 
+    def test_report_on_contacts_is_logged(self):
+        view = self.env["ir.ui.view"].create(
+            {
+                "name": "gdpr_crm.test_partner_report",
+                "type": "qweb",
+                "key": "gdpr_crm.test_partner_report",
+                "arch": '<t t-name="gdpr_crm.test_partner_report"><p t-foreach="docs" t-as="o" t-out="o.name"/></t>',
+            }
+        )
+        report = self.env["ir.actions.report"].create(
+            {
+                "name": "Contact sheet",
+                "model": "res.partner",
+                "report_type": "qweb-html",
+                "report_name": view.key,
+            }
+        )
+        partners = self.partner | self.env["res.partner"].create({"name": "Marc Leroy"})
+        html, _type = report._render(report.report_name, partners.ids)
+        self.assertIn(b"Marc Leroy", html)
+        entry = self._entries("export")[:1]
+        self.assertEqual((entry.model, entry.record_count), ("res.partner", 2))
+        self.assertIn(view.key, entry.description)
+
     def test_personal_data_change_is_logged_without_values(self):
         partner = self.partner.with_user(self.user_salesman)
         partner.write({"email": "jeanne.martin@example.org", "phone": "+33 6 12 34 56 78"})
