@@ -232,6 +232,18 @@ class TestAuditLog(GdprCase):
         self.assertIn("country_id", entry.description)
         self.assertNotIn("e1@example.com", entry.description)
 
+    def test_contact_smart_button_for_the_dpo(self):
+        self.partner.write({"phone": "+33 1 23 45 67 89"})
+        self.AuditLog._gdpr_log("consent", records=self.partner, description="consent given")
+        partner = self.partner.with_user(self.user_dpo)
+        self.assertEqual(partner.gdpr_audit_log_count, 3)  # created, changed, consent
+        action = partner.action_gdpr_view_audit_log()
+        entries = self.AuditLog.with_user(self.user_dpo).search(action["domain"])
+        self.assertEqual(len(entries), 3)
+        self.assertEqual(set(entries.mapped("res_id")), {self.partner.id})
+        with self.assertRaises(AccessError):
+            self.partner.with_user(self.user_salesman).read(["gdpr_audit_log_count"])
+
     def test_report_on_contacts_is_logged(self):
         view = self.env["ir.ui.view"].create(
             {
