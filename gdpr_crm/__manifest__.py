@@ -58,6 +58,9 @@
         "report/gdpr_register_report.xml",
         "data/gdpr_mention_data.xml",
         "report/gdpr_personal_data_report.xml",
+        "data/gdpr_audit_data.xml",
+        "views/res_users_views.xml",
+        "wizards/gdpr_user_archive_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -1,2 +1,3 @@
 from . import download
 from . import main
+from . import session

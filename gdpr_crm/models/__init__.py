@@ -18,6 +18,8 @@ from . import gdpr_mention
 from . import gdpr_personal_data
 from . import mail_message
 from . import mail_activity
-from . import res_partner
+from . import base
 from . import crm_lead
+from . import res_partner
+from . import res_users
 from . import ir_actions_report

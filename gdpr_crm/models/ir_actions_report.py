@@ -22,3 +22,22 @@ class IrActionsReport(models.Model):
         if delay is not None and "--javascript-delay" in args:
             args[args.index("--javascript-delay") + 1] = str(int(delay))
         return args
+
+    def _render(self, report_ref, res_ids, data=None):
+        """Log the reports printed on records holding personal data (contacts, leads…).
+
+        The models concerned declare ``_gdpr_audit_personal_fields``.
+        """
+        result = super()._render(report_ref, res_ids, data=data)
+        AuditLog = self.env["gdpr.audit.log"]
+        if res_ids and AuditLog._gdpr_logging_enabled():
+            report = self._get_report(report_ref)
+            Model = self.env.get(report.model)
+            if Model is not None and hasattr(Model, "_gdpr_audit_personal_fields"):
+                ids = [res_ids] if isinstance(res_ids, int) else list(res_ids)
+                AuditLog._gdpr_log(
+                    "export",
+                    records=Model.browse(ids),
+                    description=f"Printed report {report.report_name} ({report.report_type})",
+                )
+        return result

@@ -51,3 +51,67 @@ class ResConfigSettings(models.TransientModel):
         for settings in self:
             if settings.gdpr_download_link_validity_days < 1:
                 raise ValidationError(self.env._("A download link must stay valid for at least one day."))
+
+    # ---- audit ----
+    gdpr_perimeter_enabled = fields.Boolean(
+        string="Salespeople See Only Their Perimeter",
+        config_parameter="gdpr_crm.perimeter_enabled",
+        help="Users of 'Sales / User: Own Documents Only' see, search, count and export only the "
+        "contacts and leads of their sales teams or assigned to them.",
+    )
+    gdpr_sensitive_group_ids = fields.Many2many(
+        "res.groups",
+        string="Groups Reading Sensitive Notes",
+        compute="_compute_gdpr_sensitive_group_ids",
+        inverse="_inverse_gdpr_sensitive_group_ids",
+        help="When set, only these groups see the contact notes and the lead descriptions "
+        "(free text that may hold sensitive data). Leave empty for no restriction.",
+    )
+    gdpr_inactive_user_days = fields.Integer(
+        string="Inactive User Threshold (days)",
+        config_parameter="gdpr_crm.inactive_user_days",
+        default=90,
+        help="The access review flags internal users who have not logged in for more than this many days.",
+    )
+    gdpr_audit_log_retention_days = fields.Integer(
+        string="Audit Log Retention (days)",
+        config_parameter="gdpr_crm.audit_log_retention_days",
+        default=365,
+        help="Entries older than this are purged by a monthly job (the purge is logged). "
+        "At least 180 days; 0 keeps the log forever.",
+    )
+    gdpr_totp_percent = fields.Float(string="Users With Two-Factor Authentication (%)", compute="_compute_gdpr_totp")
+    gdpr_totp_available = fields.Boolean(string="Two-Factor Authentication Available", compute="_compute_gdpr_totp")
+
+    def _compute_gdpr_sensitive_group_ids(self):
+        group_ids = self.env["res.users"]._gdpr_sensitive_group_ids()
+        groups = self.env["res.groups"].browse(group_ids).exists()
+        for settings in self:
+            settings.gdpr_sensitive_group_ids = groups
+
+    def _inverse_gdpr_sensitive_group_ids(self):
+        for settings in self:
+            value = ",".join(str(group_id) for group_id in sorted(settings.gdpr_sensitive_group_ids.ids))
+            self.env["ir.config_parameter"].sudo().set_param("gdpr_crm.sensitive_field_group_ids", value)
+
+    def _compute_gdpr_totp(self):
+        share = self.env["res.users"]._gdpr_totp_share()
+        for settings in self:
+            settings.gdpr_totp_percent = share["percent"]
+            settings.gdpr_totp_available = share["available"]
+
+    @api.constrains("gdpr_inactive_user_days", "gdpr_audit_log_retention_days")
+    def _check_gdpr_audit_settings(self):
+        for settings in self:
+            if settings.gdpr_inactive_user_days <= 0:
+                raise ValidationError(
+                    self.env._("The inactive user threshold must be a positive number of days, for example 90.")
+                )
+            days = settings.gdpr_audit_log_retention_days
+            if days < 0 or 0 < days < 180:
+                raise ValidationError(
+                    self.env._(
+                        "The audit log must be kept at least 180 days (the CNIL recommends six months to "
+                        "a year): enter 180 or more, or 0 to keep it forever."
+                    )
+                )

@@ -9,3 +9,6 @@ from . import test_registers
 from . import test_breach
 from . import test_personal_data
 from . import test_request_export
+from . import test_audit_log
+from . import test_access
+from . import test_audit_http
