@@ -1,4 +1,5 @@
 from . import gdpr_audit_log
+from . import gdpr_audit_mixin
 from . import gdpr_processing_activity
 from . import gdpr_purpose
 from . import res_company

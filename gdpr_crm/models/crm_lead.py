@@ -1,12 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
 
 
 class CrmLead(models.Model):
     _name = "crm.lead"
-    # the mention index keeps the emails and phones quoted in notes up to date
-    _inherit = ["crm.lead", "gdpr.mention.mixin"]
+    # the mention index keeps the emails and phones quoted in notes up to date;
+    # the audit mixin logs personal-data changes and gives the perimeter
+    _inherit = ["crm.lead", "gdpr.mention.mixin", "gdpr.audit.mixin"]
 
     # ---- requests ----
     gdpr_request_count = fields.Integer(
@@ -193,13 +193,9 @@ class CrmLead(models.Model):
         }
 
     # ---- audit ----
-    gdpr_in_perimeter = fields.Boolean(
-        string="In My Perimeter",
-        compute="_compute_gdpr_in_perimeter",
-        search="_search_gdpr_in_perimeter",
-        help="Whether the lead is in the current salesperson's perimeter "
-        "(Settings → Privacy → Salespeople see only their perimeter).",
-    )
+    @api.model
+    def _gdpr_perimeter_domain(self):
+        return self.env["res.users"]._gdpr_lead_perimeter_domain()
 
     @api.model
     def _gdpr_audit_personal_fields(self):
@@ -215,67 +211,3 @@ class CrmLead(models.Model):
     def _gdpr_sensitive_fields(self):
         """Free-text fields readable only by the groups chosen in Settings."""
         return frozenset({"description"})
-
-    def _compute_gdpr_in_perimeter(self):
-        domain = self.env["res.users"]._gdpr_lead_perimeter_domain()
-        if domain is None:
-            self.gdpr_in_perimeter = True
-            return
-        ids = [record_id for record_id in self.ids if isinstance(record_id, int)]
-        inside = (
-            set(self.sudo().with_context(active_test=False)._search([("id", "in", ids), *domain])) if ids else set()
-        )
-        for lead in self:
-            lead.gdpr_in_perimeter = lead.id in inside or not isinstance(lead.id, int)
-
-    def _search_gdpr_in_perimeter(self, operator, value):
-        Users = self.env["res.users"]
-        return Users._gdpr_perimeter_search(Users._gdpr_lead_perimeter_domain(), operator, value)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        leads = super().create(vals_list)
-        self.env["gdpr.audit.log"]._gdpr_log_personal_change(leads, "create", set().union(*vals_list))
-        return leads
-
-    def write(self, vals):
-        result = super().write(vals)
-        self.env["gdpr.audit.log"]._gdpr_log_personal_change(self, "write", vals)
-        return result
-
-    def unlink(self):
-        records = self.browse(self.ids)
-        result = super().unlink()
-        self.env["gdpr.audit.log"]._gdpr_log_personal_change(records, "unlink")
-        return result
-
-    @api.model
-    def check_field_access_rights(self, operation, field_names):
-        hidden = self.env["res.users"]._gdpr_hidden_fields(self)
-        if hidden and field_names and hidden.intersection(field_names):
-            raise AccessError(
-                self.env._(
-                    "The fields %(fields)s are restricted to the groups chosen in Settings → Privacy.",
-                    fields=", ".join(sorted(hidden.intersection(field_names))),
-                )
-            )
-        result = super().check_field_access_rights(operation, field_names)
-        if hidden and not field_names:
-            result = [name for name in result if name not in hidden]
-        return result
-
-    @api.model
-    def fields_get(self, allfields=None, attributes=None):
-        result = super().fields_get(allfields, attributes)
-        for name in self.env["res.users"]._gdpr_hidden_fields(self):
-            result.pop(name, None)
-        return result
-
-    @api.model
-    def get_view(self, view_id=None, view_type="form", **options):
-        result = super().get_view(view_id, view_type, **options)
-        return self.env["res.users"]._gdpr_strip_sensitive_fields(self, result)
-
-    def _gdpr_check_export_fields(self, fields_to_export):
-        self.check_field_access_rights("read", [(name or "").split("/")[0] for name in fields_to_export])
-        return super()._gdpr_check_export_fields(fields_to_export)
