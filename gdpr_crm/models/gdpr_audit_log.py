@@ -400,7 +400,7 @@ class GdprAuditLog(models.Model):
         return self.browse(new_id)
 
     @api.model_create_multi
-    def create(self, vals_list):
+    def create(self, vals_list):  # pylint: disable=method-required-super
         """Entries are only created through :meth:`_gdpr_log` (chained)."""
         if not self.env.su:
             raise AccessError(self.env._("Audit log entries are written by the application only."))
@@ -413,10 +413,10 @@ class GdprAuditLog(models.Model):
             entries |= self._gdpr_append(clean)
         return entries
 
-    def write(self, vals):
+    def write(self, vals):  # pylint: disable=method-required-super
         raise UserError(self.env._("The privacy audit log is append-only: entries cannot be changed."))
 
-    def unlink(self):
+    def unlink(self):  # pylint: disable=method-required-super
         raise UserError(self.env._("The privacy audit log is append-only: entries cannot be deleted."))
 
     # ------------------------------------------------------------------
