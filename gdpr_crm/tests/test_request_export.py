@@ -3,6 +3,7 @@
 
 import io
 import json
+import re
 import zipfile
 
 from odoo.exceptions import UserError
@@ -106,8 +107,10 @@ class TestRequestExport(GdprRequestCase):
         wizard.send_response = True
         wizard.action_execute()
         self.assertEqual(len(request.attachment_ids), 3)
-        self.assertTrue(request.download_token and request.download_expiry)
+        self.assertTrue(request.download_expiry)
         mail = self._mails_to(request, "gdpr_crm.mail_template_gdpr_request_response")
         self.assertEqual(len(mail), 1)
         self.assertIn("/gdpr/download/", mail.body_html)
+        token = re.search(r"/gdpr/download/([A-Za-z0-9_-]+)", mail._prepare_outgoing_list()[0]["body"]).group(1)
+        self.assertEqual(self.env["gdpr.request"]._gdpr_get_by_download_token(token), request)
         self.assertFalse(mail.attachment_ids, "the data is sent by link, never attached to the email")
