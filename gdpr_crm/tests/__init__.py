@@ -9,3 +9,4 @@ from . import test_registers
 from . import test_breach
 from . import test_personal_data
 from . import test_request_export
+from . import test_ui_forms
