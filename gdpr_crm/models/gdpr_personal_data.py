@@ -44,6 +44,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL, create_index
 
 from ..lib.personal_data import normalize_email, phone_key
+from ..lib.spreadsheet import csv_safe
 
 _logger = logging.getLogger(__name__)
 
@@ -594,7 +595,7 @@ class GdprPersonalData(models.AbstractModel):
                     value = ""
                 elif isinstance(value, list | dict):
                     value = json.dumps(value, ensure_ascii=False, default=str)
-                row.append(value)
+                row.append(csv_safe(value))
             writer.writerow(row)
         return ("\ufeff" + out.getvalue()).encode()
 

@@ -466,6 +466,26 @@ class TestRequestWorkflow(GdprRequestCase):
         with self.assertRaises(AccessError):
             request.with_user(self.user_dpo).read(["download_token_hash"])
 
+    def test_response_with_files_in_french(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["gdpr_crm"], ["fr_FR"], overwrite=True)
+        self.subject.lang = "fr_FR"
+        request = self._create()
+        request.action_verify()
+        request.action_start()
+        request.attachment_ids = self.env["ir.attachment"].create(
+            {"name": "export.json", "raw": b"{}", "res_model": "gdpr.request", "res_id": request.id}
+        )
+        request.action_send_response()
+        mail = self.env["mail.mail"].search(
+            [("model", "=", "gdpr.request"), ("res_id", "=", request.id), ("body_html", "ilike", "/gdpr/download/")]
+        )
+        self.assertEqual(len(mail), 1)
+        body = mail._prepare_outgoing_list()[0]["body"]
+        self.assertIn("Télécharger mes données", body)
+        token = re.search(r"/gdpr/download/([A-Za-z0-9_-]+)", body).group(1)
+        self.assertEqual(self.Request._gdpr_get_by_download_token(token), request)
+
     def test_download_link_validity_from_settings(self):
         self.env["res.config.settings"].create({"gdpr_download_link_validity_days": 3}).execute()
         request = self._create()
@@ -775,6 +795,14 @@ class TestRequestDownload(HttpCase):
         self.assertNotIn(b"res.partner", response.content)
         response = self.url_open(f"/gdpr/download/{self.token}")
         self.assertEqual(response.status_code, 404)
+
+    def test_download_page_in_the_requester_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["gdpr_crm"], ["fr_FR"], overwrite=True)
+        self.request.lang = "fr_FR"
+        response = self.url_open(f"/gdpr/download/{self.token}")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Vos données personnelles", response.text)
 
     def test_new_link_revokes_the_previous_one(self):
         self.assertEqual(self.url_open(f"/gdpr/download/{self.token}").status_code, 200)
