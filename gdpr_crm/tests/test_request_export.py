@@ -35,6 +35,20 @@ class TestRequestExport(GdprRequestCase):
         )
         cls.env["crm.lead"].create({"name": "Jean's project", "partner_id": cls.other.id})
 
+    def test_export_holds_consents_and_their_history(self):
+        newsletter = self.env.ref("gdpr_crm.purpose_newsletter")
+        consent = self.env["gdpr.consent"].create({"partner_id": self.subject.id, "purpose_id": newsletter.id})
+        consent.action_give(source="paper", proof="I agree to receive the newsletter.", proof_version="Form v1")
+        other_consent = self.env["gdpr.consent"].create({"partner_id": self.other.id, "purpose_id": newsletter.id})
+        request = self._executed()
+        data = json.loads(self._export(request)["json"].raw)
+        by_model = {m["model"]: m for m in data["models"]}
+        self.assertEqual([r["id"] for r in by_model["gdpr.consent"]["records"]], consent.ids)
+        event_ids = {r["id"] for r in by_model["gdpr.consent.event"]["records"]}
+        self.assertTrue(consent.event_ids and set(consent.event_ids.ids) <= event_ids)
+        self.assertFalse(set(other_consent.event_ids.ids) & event_ids)
+        self.assertIn("I agree to receive the newsletter.", self._export(request)["json"].raw.decode())
+
     def _executed(self, request_type="access"):
         request = self._create(request_type=request_type)
         request.action_verify()
