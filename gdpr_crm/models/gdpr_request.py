@@ -524,8 +524,11 @@ class GdprRequest(models.Model):
         """Right of access (art. 15): export every record of the subject and attach it."""
         self.ensure_one()
         found = self._gdpr_find_subject_data()
-        attachments = self.env["gdpr.personal.data"]._gdpr_export_attachments(
-            found, name=self.name.replace("/", "-"), res_model=self._name, res_id=self.id
+        # The files are for the requester: labels and the PDF in their language.
+        attachments = (
+            self.env["gdpr.personal.data"]
+            .with_context(lang=self.lang or self.env.lang)
+            ._gdpr_export_attachments(found, name=self.name.replace("/", "-"), res_model=self._name, res_id=self.id)
         )
         self.attachment_ids = [fields.Command.link(a.id) for a in attachments]
         self._gdpr_log_event(

@@ -49,6 +49,20 @@ class TestRequestExport(GdprRequestCase):
         self.assertFalse(set(other_consent.event_ids.ids) & event_ids)
         self.assertIn("I agree to receive the newsletter.", self._export(request)["json"].raw.decode())
 
+    def test_export_in_the_requester_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["gdpr_crm"], ["fr_FR"], overwrite=True)
+        newsletter = self.env.ref("gdpr_crm.purpose_newsletter")
+        self.env["gdpr.consent"].create({"partner_id": self.subject.id, "purpose_id": newsletter.id})
+        self.subject.lang = "fr_FR"
+        request = self._executed()
+        self.assertEqual(request.lang, "fr_FR")
+        files = self._export(request)
+        data = json.loads(files["json"].raw)
+        consents = next(m for m in data["models"] if m["model"] == "gdpr.consent")
+        self.assertEqual(consents["fields"]["purpose_id"], "Finalité")
+        self.assertIn(b"Rapport de donn", files["pdf"].raw)
+
     def _executed(self, request_type="access"):
         request = self._create(request_type=request_type)
         request.action_verify()
