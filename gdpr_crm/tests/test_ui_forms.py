@@ -52,6 +52,19 @@ class TestUiForms(GdprCase):
         self.assertEqual(consent.state, "given")
         self.assertEqual(consent.source, "phone")
 
+    def test_consent_form_as_salesperson_and_dpo(self):
+        consent = self.env["gdpr.consent"].create({"partner_id": self.partner.id, "purpose_id": self.newsletter.id})
+        consent.action_give(source="paper", proof="I agree to receive the newsletter.", proof_version="Form v1")
+        for user in (self.user_salesman, self.user_dpo):
+            with self.subTest(user=user.login):
+                form = Form(consent.with_user(user))
+                self.assertEqual(form.state, "given")
+                self.assertEqual(form.purpose_id, self.newsletter)
+                form.save()
+        consent.with_user(self.user_salesman).action_withdraw()
+        self.assertEqual(consent.state, "withdrawn")
+        self.assertEqual(consent.event_ids.sorted("id")[-1].user_id, self.user_salesman)
+
     def test_salesperson_reports_a_request_through_the_wizard_form(self):
         Wizard = (
             self.env["gdpr.request.report"]
