@@ -7,7 +7,7 @@ import re
 import zipfile
 
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .test_request import GdprRequestCase
 
@@ -62,6 +62,19 @@ class TestRequestExport(GdprRequestCase):
         consents = next(m for m in data["models"] if m["model"] == "gdpr.consent")
         self.assertEqual(consents["fields"]["purpose_id"], "Finalité")
         self.assertIn(b"Rapport de donn", files["pdf"].raw)
+
+    def test_execute_wizard_for_a_requester_without_email(self):
+        by_post = self.env["res.partner"].create({"name": "Paul Courrier", "street": "1 rue de la Poste"})
+        request = self._create(partner_id=by_post.id, channel="post")
+        self.assertFalse(request.requester_email)
+        request.action_verify()
+        action = request.with_user(self.user_dpo).action_open_execute_wizard()
+        form = Form(self.env[action["res_model"]].with_user(self.user_dpo).with_context(action["context"]))
+        self.assertFalse(form.send_response, "nowhere to email the answer: not proposed")
+        form.save().action_execute()
+        self.assertTrue(request.date_executed)
+        self.assertEqual(len(request.attachment_ids), 3)
+        self.assertFalse(self.env["mail.mail"].search([("model", "=", "gdpr.request"), ("res_id", "=", request.id)]))
 
     def _executed(self, request_type="access"):
         request = self._create(request_type=request_type)
