@@ -804,6 +804,16 @@ class TestRequestDownload(HttpCase):
         self.assertEqual(response.status_code, 200)
         self.assertIn("Vos données personnelles", response.text)
 
+    def test_download_page_when_the_requester_language_was_deactivated(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.request.lang = "fr_FR"
+        self.env["res.lang"]._lang_get("fr_FR").active = False
+        response = self.url_open(f"/gdpr/download/{self.token}")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Your personal data", response.text)
+        response = self.url_open(f"/gdpr/download/{self.token}/{self.attachment.id}")
+        self.assertEqual(response.status_code, 200)
+
     def test_new_link_revokes_the_previous_one(self):
         self.assertEqual(self.url_open(f"/gdpr/download/{self.token}").status_code, 200)
         new_token = self.request._gdpr_new_download_token()
