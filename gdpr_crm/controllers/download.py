@@ -19,8 +19,10 @@ class GdprDownloadController(http.Controller):
 
     def _gdpr_request_from_token(self, token):
         gdpr_request = request.env["gdpr.request"].sudo()._gdpr_get_by_download_token(token)
-        if gdpr_request and gdpr_request.lang:
-            request.update_context(lang=gdpr_request.lang)
+        lang = gdpr_request.lang
+        # (a language deactivated since the request was filed would be refused by the ORM)
+        if lang and lang != request.env.lang and lang in dict(request.env["res.lang"].get_installed()):
+            request.update_context(lang=lang)
         return gdpr_request
 
     def _gdpr_invalid_link(self):

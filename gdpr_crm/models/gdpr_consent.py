@@ -1,9 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import hashlib
-import hmac
 import logging
 import re
-import secrets
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -11,6 +9,8 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, email_normalize
+
+from ..lib.tokens import hash_token, new_token, token_matches
 
 _logger = logging.getLogger(__name__)
 
@@ -724,7 +724,7 @@ class GdprConsent(models.Model):
 
     @api.model
     def _gdpr_hash_token(self, token):
-        return hashlib.sha256((token or "").encode()).hexdigest()
+        return hash_token(token)
 
     def _gdpr_new_opt_in_token(self):
         """Issue a new confirmation token and return it in clear.
@@ -734,7 +734,7 @@ class GdprConsent(models.Model):
         token never lands in the database.
         """
         self.ensure_one()
-        token = secrets.token_urlsafe(32)
+        token = new_token()
         self.sudo().with_context(gdpr_consent_internal=True).write(
             {
                 "opt_in_token_hash": self._gdpr_hash_token(token),
@@ -753,7 +753,7 @@ class GdprConsent(models.Model):
             return self.browse()
         token_hash = self._gdpr_hash_token(token)
         consent = self.sudo().search([("opt_in_token_hash", "=", token_hash)], limit=1)
-        if not consent or not hmac.compare_digest(consent.opt_in_token_hash or "", token_hash):
+        if not consent or not token_matches(consent.opt_in_token_hash, token):
             return self.browse()
         if not consent.opt_in_expiry or consent.opt_in_expiry < fields.Datetime.now():
             return self.browse()

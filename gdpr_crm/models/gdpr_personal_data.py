@@ -44,6 +44,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL, create_index
 
 from ..lib.personal_data import normalize_email, phone_key
+from ..lib.spreadsheet import csv_safe
 
 _logger = logging.getLogger(__name__)
 
@@ -446,26 +447,37 @@ class GdprPersonalData(models.AbstractModel):
     @api.model
     def _gdpr_find_related(self, found):
         """Return ``{model: set(ids)}`` hanging off the records found: the
-        attachments and tracking values of the messages. Override to add."""
+        attachments and tracking values of the messages, the history of the
+        consents (who, when, proof, IP address, user agent). Override to add."""
         related = defaultdict(set)
+        queries = []
         message_ids = sorted(found.get("mail.message", ()))
-        if not message_ids:
+        if message_ids:
+            attachments = self.env["mail.message"]._fields["attachment_ids"]
+            queries += [
+                SQL(
+                    "(SELECT 'ir.attachment'::varchar, %s FROM %s WHERE %s = ANY(%s))",
+                    SQL.identifier(attachments.column2),
+                    SQL.identifier(attachments.relation),
+                    SQL.identifier(attachments.column1),
+                    message_ids,
+                ),
+                SQL(
+                    "(SELECT 'mail.tracking.value'::varchar, id FROM mail_tracking_value "
+                    "WHERE mail_message_id = ANY(%s))",
+                    message_ids,
+                ),
+            ]
+        consent_ids = sorted(found.get("gdpr.consent", ()))
+        if consent_ids:
+            queries.append(
+                SQL(
+                    "(SELECT 'gdpr.consent.event'::varchar, id FROM gdpr_consent_event WHERE consent_id = ANY(%s))",
+                    consent_ids,
+                )
+            )
+        if not queries:
             return related
-        Message = self.env["mail.message"]
-        attachments = Message._fields["attachment_ids"]
-        queries = [
-            SQL(
-                "(SELECT 'ir.attachment'::varchar, %s FROM %s WHERE %s = ANY(%s))",
-                SQL.identifier(attachments.column2),
-                SQL.identifier(attachments.relation),
-                SQL.identifier(attachments.column1),
-                message_ids,
-            ),
-            SQL(
-                "(SELECT 'mail.tracking.value'::varchar, id FROM mail_tracking_value WHERE mail_message_id = ANY(%s))",
-                message_ids,
-            ),
-        ]
         for model_name, res_id in self._gdpr_execute_union(queries):
             related[model_name].add(res_id)
         return related
@@ -594,7 +606,7 @@ class GdprPersonalData(models.AbstractModel):
                     value = ""
                 elif isinstance(value, list | dict):
                     value = json.dumps(value, ensure_ascii=False, default=str)
-                row.append(value)
+                row.append(csv_safe(value))
             writer.writerow(row)
         return ("\ufeff" + out.getvalue()).encode()
 

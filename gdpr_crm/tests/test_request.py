@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import hashlib
+import re
 from datetime import date, timedelta
 from unittest.mock import patch
 
@@ -11,6 +13,7 @@ from odoo.tests import Form, HttpCase, tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
+from ..models.gdpr_request import DOWNLOAD_TOKEN_MARKER
 from .common import GdprCase
 
 
@@ -425,7 +428,9 @@ class TestRequestWorkflow(GdprRequestCase):
         mails = self._mails_to(request, "gdpr_crm.mail_template_gdpr_request_response")
         self.assertEqual(len(mails), 1)
         self.assertIn("Your data was erased.", mails.body_html)
-        self.assertFalse(request.download_token)
+        self.assertFalse(request.sudo().download_token_hash)
+        self.assertFalse(request.download_expiry)
+        self.assertNotIn("/gdpr/download/", mails._prepare_outgoing_list()[0]["body"])
 
     def test_response_with_files_sends_a_link_not_the_files(self):
         request = self._create()
@@ -436,17 +441,55 @@ class TestRequestWorkflow(GdprRequestCase):
         )
         request.attachment_ids = attachment
         request.action_send_response()
-        self.assertTrue(request.download_token)
         self.assertGreater(request.download_expiry, fields.Datetime.now() + timedelta(days=29))
         mail = self._mails_to(request, "gdpr_crm.mail_template_gdpr_request_response")
         self.assertEqual(len(mail), 1)
-        self.assertIn(f"/gdpr/download/{request.download_token}", mail.body_html)
         self.assertFalse(mail.attachment_ids)
+        # the stored email holds a marker, never a token: nothing usable is in the database
+        self.assertIn(f"/gdpr/download/{DOWNLOAD_TOKEN_MARKER}", mail.body_html)
+        self.assertFalse(request.sudo().download_token_hash)
+        # the token is issued when the email leaves, and only its hash is kept
+        body = mail._prepare_outgoing_list()[0]["body"]
+        token = re.search(r"/gdpr/download/([A-Za-z0-9_-]+)", body).group(1)
+        self.assertNotEqual(token, DOWNLOAD_TOKEN_MARKER)
+        self.assertEqual(request.sudo().download_token_hash, hashlib.sha256(token.encode()).hexdigest())
+        self.assertEqual(self.Request._gdpr_get_by_download_token(token), request)
+        self.assertFalse(self.Request._gdpr_get_by_download_token(request.sudo().download_token_hash))
+        self.env.flush_all()
+        self.env.cr.execute("SELECT count(*) FROM mail_message WHERE position(%s in coalesce(body, '')) > 0", [token])
+        self.assertEqual(self.env.cr.fetchone()[0], 0, "the clear token is never stored in a message")
+        self.env.cr.execute("SELECT count(*) FROM mail_mail WHERE position(%s in coalesce(body_html, '')) > 0", [token])
+        self.assertEqual(self.env.cr.fetchone()[0], 0, "the clear token is never stored in an email")
+        self.env.cr.execute("SELECT download_token_hash FROM gdpr_request WHERE id = %s", [request.id])
+        self.assertNotEqual(self.env.cr.fetchone()[0], token)
+        # the hash is readable by system administrators only, not by the DPO
+        with self.assertRaises(AccessError):
+            request.with_user(self.user_dpo).read(["download_token_hash"])
+
+    def test_response_with_files_in_french(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["gdpr_crm"], ["fr_FR"], overwrite=True)
+        self.subject.lang = "fr_FR"
+        request = self._create()
+        request.action_verify()
+        request.action_start()
+        request.attachment_ids = self.env["ir.attachment"].create(
+            {"name": "export.json", "raw": b"{}", "res_model": "gdpr.request", "res_id": request.id}
+        )
+        request.action_send_response()
+        mail = self.env["mail.mail"].search(
+            [("model", "=", "gdpr.request"), ("res_id", "=", request.id), ("body_html", "ilike", "/gdpr/download/")]
+        )
+        self.assertEqual(len(mail), 1)
+        body = mail._prepare_outgoing_list()[0]["body"]
+        self.assertIn("Télécharger mes données", body)
+        token = re.search(r"/gdpr/download/([A-Za-z0-9_-]+)", body).group(1)
+        self.assertEqual(self.Request._gdpr_get_by_download_token(token), request)
 
     def test_download_link_validity_from_settings(self):
         self.env["res.config.settings"].create({"gdpr_download_link_validity_days": 3}).execute()
         request = self._create()
-        request._gdpr_generate_download_token()
+        request._gdpr_new_download_token()
         expected = fields.Datetime.now() + timedelta(days=3)
         self.assertAlmostEqual(request.download_expiry, expected, delta=timedelta(minutes=1))
         with self.assertRaisesRegex(ValidationError, "at least one day"):
@@ -698,7 +741,15 @@ class TestRequestDownload(HttpCase):
             {"name": "secret.txt", "raw": b"not yours", "res_model": "res.partner", "res_id": 1}
         )
         cls.request.attachment_ids = cls.attachment
-        cls.token = cls.request._gdpr_generate_download_token()
+        cls.request.action_verify()
+        cls.request.action_start()
+        cls.request.action_send_response()
+        mail = cls.env["mail.mail"].search(
+            [("model", "=", "gdpr.request"), ("res_id", "=", cls.request.id), ("body_html", "ilike", "/gdpr/download/")]
+        )
+        # the link as the requester receives it
+        body = mail._prepare_outgoing_list()[0]["body"]
+        cls.token = re.search(r'href="[^"]*/gdpr/download/([A-Za-z0-9_-]+)"', body).group(1)
 
     def test_download_page_and_file(self):
         response = self.url_open(f"/gdpr/download/{self.token}")
@@ -721,7 +772,17 @@ class TestRequestDownload(HttpCase):
         self.assertNotIn(b"not yours", response.content)
 
     def test_wrong_or_expired_token(self):
-        for token in ("x" * 43, self.token[:-1] + ("A" if self.token[-1] != "A" else "B"), "short"):
+        stored_hash = self.request.sudo().download_token_hash
+        self.assertTrue(stored_hash)
+        forged = (
+            "x" * 43,
+            self.token[:-1] + ("A" if self.token[-1] != "A" else "B"),
+            "short",
+            stored_hash,  # a copy of the database gives no usable link
+            DOWNLOAD_TOKEN_MARKER,
+            "y" * 300,
+        )
+        for token in forged:
             with self.subTest(token=token):
                 response = self.url_open(f"/gdpr/download/{token}")
                 self.assertEqual(response.status_code, 404)
@@ -732,6 +793,32 @@ class TestRequestDownload(HttpCase):
         response = self.url_open(f"/gdpr/download/{self.token}/{self.attachment.id}")
         self.assertEqual(response.status_code, 404)
         self.assertNotIn(b"res.partner", response.content)
+        response = self.url_open(f"/gdpr/download/{self.token}")
+        self.assertEqual(response.status_code, 404)
+
+    def test_download_page_in_the_requester_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["gdpr_crm"], ["fr_FR"], overwrite=True)
+        self.request.lang = "fr_FR"
+        response = self.url_open(f"/gdpr/download/{self.token}")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Vos données personnelles", response.text)
+
+    def test_download_page_when_the_requester_language_was_deactivated(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.request.lang = "fr_FR"
+        self.env["res.lang"]._lang_get("fr_FR").active = False
+        response = self.url_open(f"/gdpr/download/{self.token}")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Your personal data", response.text)
+        response = self.url_open(f"/gdpr/download/{self.token}/{self.attachment.id}")
+        self.assertEqual(response.status_code, 200)
+
+    def test_new_link_revokes_the_previous_one(self):
+        self.assertEqual(self.url_open(f"/gdpr/download/{self.token}").status_code, 200)
+        new_token = self.request._gdpr_new_download_token()
+        self.assertEqual(self.url_open(f"/gdpr/download/{self.token}").status_code, 404)
+        self.assertEqual(self.url_open(f"/gdpr/download/{new_token}").status_code, 200)
 
 
 @tagged("post_install", "-at_install", "gdpr_crm")

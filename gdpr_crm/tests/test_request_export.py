@@ -3,10 +3,11 @@
 
 import io
 import json
+import re
 import zipfile
 
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .test_request import GdprRequestCase
 
@@ -33,6 +34,47 @@ class TestRequestExport(GdprRequestCase):
             {"name": "Jean Autre", "email": "jean.autre@example.com", "phone": "+33 7 99 88 77 66"}
         )
         cls.env["crm.lead"].create({"name": "Jean's project", "partner_id": cls.other.id})
+
+    def test_export_holds_consents_and_their_history(self):
+        newsletter = self.env.ref("gdpr_crm.purpose_newsletter")
+        consent = self.env["gdpr.consent"].create({"partner_id": self.subject.id, "purpose_id": newsletter.id})
+        consent.action_give(source="paper", proof="I agree to receive the newsletter.", proof_version="Form v1")
+        other_consent = self.env["gdpr.consent"].create({"partner_id": self.other.id, "purpose_id": newsletter.id})
+        request = self._executed()
+        data = json.loads(self._export(request)["json"].raw)
+        by_model = {m["model"]: m for m in data["models"]}
+        self.assertEqual([r["id"] for r in by_model["gdpr.consent"]["records"]], consent.ids)
+        event_ids = {r["id"] for r in by_model["gdpr.consent.event"]["records"]}
+        self.assertTrue(consent.event_ids and set(consent.event_ids.ids) <= event_ids)
+        self.assertFalse(set(other_consent.event_ids.ids) & event_ids)
+        self.assertIn("I agree to receive the newsletter.", self._export(request)["json"].raw.decode())
+
+    def test_export_in_the_requester_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["gdpr_crm"], ["fr_FR"], overwrite=True)
+        newsletter = self.env.ref("gdpr_crm.purpose_newsletter")
+        self.env["gdpr.consent"].create({"partner_id": self.subject.id, "purpose_id": newsletter.id})
+        self.subject.lang = "fr_FR"
+        request = self._executed()
+        self.assertEqual(request.lang, "fr_FR")
+        files = self._export(request)
+        data = json.loads(files["json"].raw)
+        consents = next(m for m in data["models"] if m["model"] == "gdpr.consent")
+        self.assertEqual(consents["fields"]["purpose_id"], "Finalité")
+        self.assertIn(b"Rapport de donn", files["pdf"].raw)
+
+    def test_execute_wizard_for_a_requester_without_email(self):
+        by_post = self.env["res.partner"].create({"name": "Paul Courrier", "street": "1 rue de la Poste"})
+        request = self._create(partner_id=by_post.id, channel="post")
+        self.assertFalse(request.requester_email)
+        request.action_verify()
+        action = request.with_user(self.user_dpo).action_open_execute_wizard()
+        form = Form(self.env[action["res_model"]].with_user(self.user_dpo).with_context(action["context"]))
+        self.assertFalse(form.send_response, "nowhere to email the answer: not proposed")
+        form.save().action_execute()
+        self.assertTrue(request.date_executed)
+        self.assertEqual(len(request.attachment_ids), 3)
+        self.assertFalse(self.env["mail.mail"].search([("model", "=", "gdpr.request"), ("res_id", "=", request.id)]))
 
     def _executed(self, request_type="access"):
         request = self._create(request_type=request_type)
@@ -106,8 +148,10 @@ class TestRequestExport(GdprRequestCase):
         wizard.send_response = True
         wizard.action_execute()
         self.assertEqual(len(request.attachment_ids), 3)
-        self.assertTrue(request.download_token and request.download_expiry)
+        self.assertTrue(request.download_expiry)
         mail = self._mails_to(request, "gdpr_crm.mail_template_gdpr_request_response")
         self.assertEqual(len(mail), 1)
         self.assertIn("/gdpr/download/", mail.body_html)
+        token = re.search(r"/gdpr/download/([A-Za-z0-9_-]+)", mail._prepare_outgoing_list()[0]["body"]).group(1)
+        self.assertEqual(self.env["gdpr.request"]._gdpr_get_by_download_token(token), request)
         self.assertFalse(mail.attachment_ids, "the data is sent by link, never attached to the email")

@@ -41,6 +41,9 @@ class GdprRequestExecute(models.TransientModel):
         request = self.env["gdpr.request"].browse(values.get("request_id"))
         if request:
             values.setdefault("response", request.response)
+            if "send_response" in fields_list and not request.requester_email:
+                # nowhere to email it: the answer goes by post or by hand
+                values["send_response"] = False
             if "line_ids" in fields_list and request.request_type in AUTOMATIC_TYPES and not request.date_executed:
                 values["line_ids"] = [fields.Command.create(vals) for vals in self._gdpr_preview_lines(request)]
         return values
