@@ -2,3 +2,9 @@ from . import controllers
 from . import lib
 from . import models
 from . import wizards
+
+from .lib.log_masking import install as _install_log_masking
+
+# The secret tokens of the public links (consent, preferences, download) never
+# reach the server log.
+_install_log_masking()
