@@ -109,8 +109,12 @@ class TestUiForms(GdprCase):
             "gdpr_crm.menu_gdpr_breach",
             "gdpr_crm.menu_gdpr_processing_activity",
             "gdpr_crm.menu_gdpr_processor",
+            "gdpr_crm.menu_gdpr_consent_analysis",
         ):
             self.assertFalse(self._visible(self.user_salesman, xmlid), xmlid)
             self.assertTrue(self._visible(self.user_dpo, xmlid), xmlid)
         for xmlid in ("gdpr_crm.menu_gdpr_root", "gdpr_crm.menu_gdpr_consent"):
             self.assertFalse(self._visible(self.user_employee, xmlid), xmlid)
+        # salespeople's consent list has no pivot or graph: statistics are the DPO's
+        self.assertNotIn("pivot", self.env.ref("gdpr_crm.gdpr_consent_action").view_mode)
+        self.assertIn("pivot", self.env.ref("gdpr_crm.gdpr_consent_action_analysis").view_mode)
