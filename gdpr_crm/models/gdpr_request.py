@@ -139,6 +139,12 @@ class GdprRequest(models.Model):
     escalated = fields.Boolean(readonly=True, copy=False)
     download_token_hash = fields.Char(readonly=True, copy=False, index="btree_not_null", groups="base.group_system")
     download_expiry = fields.Datetime(string="Download Link Expires On", readonly=True, copy=False)
+    requester_tz = fields.Char(
+        string="Requester Time Zone",
+        compute="_compute_requester_tz",
+        help="Time zone of the dates shown to the requester (email and download page): the contact's, "
+        "else the company's.",
+    )
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
 
     @api.model
@@ -434,6 +440,11 @@ class GdprRequest(models.Model):
             request._gdpr_log_event(self.env._("Deadline of %(name)s extended by two months.", name=request.name))
         self._gdpr_send_template("gdpr_crm.mail_template_gdpr_request_extension")
         return True
+
+    @api.depends("partner_id.tz", "company_id.partner_id.tz")
+    def _compute_requester_tz(self):
+        for request in self:
+            request.requester_tz = request.partner_id.tz or request.company_id.partner_id.tz or "UTC"
 
     # ------------------------------------------------------------------
     # Execution

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import hashlib
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
@@ -765,6 +765,22 @@ class TestRequestDownload(HttpCase):
             [("model", "=", "gdpr.request"), ("res_id", "=", self.request.id), ("description", "ilike", "downloaded")]
         )
         self.assertEqual(len(logs), 1)
+
+    def test_expiry_shown_in_the_requester_time_zone(self):
+        self.request.company_id.partner_id.tz = "Europe/Paris"
+        self.request.with_context(gdpr_request_transition=True).write(
+            {"download_expiry": datetime(2026, 12, 24, 10, 30)}
+        )
+        self.assertEqual(self.request.requester_tz, "Europe/Paris")
+        response = self.url_open(f"/gdpr/download/{self.token}")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("11:30", response.text, "10:30 UTC is 11:30 in Paris in winter")
+        self.assertIn("Europe/Paris", response.text)
+        # a contact's own time zone wins over the company's
+        self.request.with_context(gdpr_request_transition=True).write(
+            {"partner_id": self.env["res.partner"].create({"name": "Dee Load", "tz": "America/New_York"}).id}
+        )
+        self.assertEqual(self.request.requester_tz, "America/New_York")
 
     def test_other_attachment_not_served(self):
         response = self.url_open(f"/gdpr/download/{self.token}/{self.other_attachment.id}")
