@@ -95,7 +95,9 @@ class GdprPurpose(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         # Validate before the INSERT, so that the user reads a clear message
-        # rather than the database's constraint error.
+        # rather than the database's constraint error; create and write are
+        # the only ways in, so no @api.constrains repeats these queries.
+        new_codes = set()
         for vals in vals_list:
             vals["code"] = self._normalize_code(vals.get("code"))
             self._gdpr_validate(
@@ -104,6 +106,13 @@ class GdprPurpose(models.Model):
                 vals.get("consent_validity_months", 0),
                 vals.get("name") or "",
             )
+            if vals["code"] in new_codes:
+                raise ValidationError(
+                    self.env._(
+                        "The code '%(code)s' is given to two new purposes: choose another code.", code=vals["code"]
+                    )
+                )
+            new_codes.add(vals["code"])
         return super().create(vals_list)
 
     def write(self, vals):
@@ -159,17 +168,6 @@ class GdprPurpose(models.Model):
                     code=code,
                     other=duplicate.name,
                 )
-            )
-
-    @api.constrains("code", "company_id", "consent_validity_months")
-    def _check_code(self):
-        for purpose in self:
-            purpose._gdpr_validate(
-                purpose.code,
-                purpose.company_id.id,
-                purpose.consent_validity_months,
-                purpose.name,
-                exclude_id=purpose.id,
             )
 
     @api.model

@@ -61,6 +61,11 @@ class TestPurpose(GdprCase):
         with self.assertRaisesRegex(ValidationError, "already used"):
             self.Purpose.create({"name": "Newsletter 2", "code": "newsletter"})
 
+    def test_same_code_twice_in_one_create_refused(self):
+        with self.assertRaisesRegex(ValidationError, "two new purposes"):
+            self.Purpose.create([{"name": "Events", "code": "events"}, {"name": "Events 2", "code": "Events"}])
+        self.assertFalse(self.Purpose.search([("code", "=", "events")]))
+
     def test_code_unique_enforced_by_database(self):
         self.Purpose.create({"name": "Events", "code": "events", "company_id": self.company.id})
         with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
