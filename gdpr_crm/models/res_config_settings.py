@@ -14,14 +14,6 @@ class ResConfigSettings(models.TransientModel):
         help="Validity given to new purposes; 0 means consents do not expire.",
     )
 
-    @api.constrains("gdpr_default_consent_validity_months")
-    def _check_gdpr_default_consent_validity_months(self):
-        for settings in self:
-            if settings.gdpr_default_consent_validity_months < 0:
-                raise ValidationError(
-                    self.env._("The default consent validity cannot be negative: use 0 for no expiry.")
-                )
-
     # ---- consent ----
     gdpr_opt_in_validity_days = fields.Integer(
         string="Confirmation Link Validity (days)",
@@ -30,14 +22,6 @@ class ResConfigSettings(models.TransientModel):
         help="How long the link of a double opt-in email stays valid.",
     )
 
-    @api.constrains("gdpr_opt_in_validity_days")
-    def _check_gdpr_opt_in_validity_days(self):
-        for settings in self:
-            if settings.gdpr_opt_in_validity_days < 1:
-                raise ValidationError(
-                    self.env._("The confirmation link must stay valid at least one day: enter 1 or more.")
-                )
-
     # ---- requests ----
     gdpr_download_link_validity_days = fields.Integer(
         string="Download Link Validity (days)",
@@ -45,12 +29,6 @@ class ResConfigSettings(models.TransientModel):
         default=30,
         help="How long the link emailed to a requester to download their data keeps working.",
     )
-
-    @api.constrains("gdpr_download_link_validity_days")
-    def _check_gdpr_download_link_validity_days(self):
-        for settings in self:
-            if settings.gdpr_download_link_validity_days < 1:
-                raise ValidationError(self.env._("A download link must stay valid for at least one day."))
 
     # ---- audit ----
     gdpr_perimeter_enabled = fields.Boolean(
@@ -100,18 +78,33 @@ class ResConfigSettings(models.TransientModel):
             settings.gdpr_totp_percent = share["percent"]
             settings.gdpr_totp_available = share["available"]
 
-    @api.constrains("gdpr_inactive_user_days", "gdpr_audit_log_retention_days")
-    def _check_gdpr_audit_settings(self):
+    # ---- validation of every numeric setting, in one place ----
+    @api.constrains(
+        "gdpr_default_consent_validity_months",
+        "gdpr_opt_in_validity_days",
+        "gdpr_download_link_validity_days",
+        "gdpr_inactive_user_days",
+        "gdpr_audit_log_retention_days",
+    )
+    def _check_gdpr_numbers(self):
         for settings in self:
-            if settings.gdpr_inactive_user_days <= 0:
-                raise ValidationError(
-                    self.env._("The inactive user threshold must be a positive number of days, for example 90.")
+            errors = {
+                "gdpr_default_consent_validity_months": settings.gdpr_default_consent_validity_months < 0
+                and self.env._("The default consent validity cannot be negative: use 0 for no expiry."),
+                "gdpr_opt_in_validity_days": settings.gdpr_opt_in_validity_days < 1
+                and self.env._("The confirmation link must stay valid at least one day: enter 1 or more."),
+                "gdpr_download_link_validity_days": settings.gdpr_download_link_validity_days < 1
+                and self.env._("A download link must stay valid for at least one day."),
+                "gdpr_inactive_user_days": settings.gdpr_inactive_user_days <= 0
+                and self.env._("The inactive user threshold must be a positive number of days, for example 90."),
+                "gdpr_audit_log_retention_days": (
+                    settings.gdpr_audit_log_retention_days < 0 or 0 < settings.gdpr_audit_log_retention_days < 180
                 )
-            days = settings.gdpr_audit_log_retention_days
-            if days < 0 or 0 < days < 180:
-                raise ValidationError(
-                    self.env._(
-                        "The audit log must be kept at least 180 days (the CNIL recommends six months to "
-                        "a year): enter 180 or more, or 0 to keep it forever."
-                    )
-                )
+                and self.env._(
+                    "The audit log must be kept at least 180 days (the CNIL recommends six months to "
+                    "a year): enter 180 or more, or 0 to keep it forever."
+                ),
+            }
+            for message in errors.values():
+                if message:
+                    raise ValidationError(message)

@@ -37,7 +37,7 @@ class TestSecurityGroups(GdprCase):
         self.assertIn(config.id, Menu.with_user(self.user_dpo)._visible_menu_ids())
         self.assertNotIn(config.id, Menu.with_user(self.user_salesman)._visible_menu_ids())
 
-    def test_audit_log_is_append_only_and_dpo_only(self):
+    def test_audit_log_entry_readable_by_dpo_only(self):
         entry = self.env["gdpr.audit.log"]._gdpr_log("request", model="res.partner", res_id=1, description="test entry")
         self.assertEqual(entry.user_id, self.env.user)
         self.assertEqual(entry.company_id, self.env.company)
