@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.osv import expression
 from odoo.tools import format_datetime
 
 BREACH_NATURES = [
@@ -402,19 +403,15 @@ class GdprBreach(models.Model):
         """Alert the DPO group 24 h and 6 h before the deadline to notify the
         authority, and when it passes; each alert once."""
         now = fields.Datetime.now()
-        breaches = self.search(
-            [
-                *self._gdpr_domain_awaiting_notification(),
-                ("alert_deadline_sent", "=", False),
-                ("authority_deadline", "<=", now + DEADLINE_ALERTS[0][0]),
-            ]
+        # One query for the breaches with an alert due and not sent yet.
+        due_domain = expression.OR(
+            [[("authority_deadline", "<=", now + delay), (flag, "=", False)] for delay, flag in DEADLINE_ALERTS]
         )
+        breaches = self.search(expression.AND([self._gdpr_domain_awaiting_notification(), due_domain]))
         for breach in breaches:
             left = breach.authority_deadline - now
             # The most urgent alert due; the earlier ones are not sent any more.
             due = [flag for delay, flag in DEADLINE_ALERTS if left <= delay]
-            if breach[due[-1]]:
-                continue
             breach._gdpr_alert_deadline(due[-1], left)
             breach.write(dict.fromkeys(due, True))
 

@@ -75,7 +75,6 @@ class GdprProcessor(models.Model):
         help="When to check the processor again (agreement, locations, security). A to-do is "
         "scheduled %d days before it." % REVIEW_REMINDER_DAYS,
     )
-    review_activity_id = fields.Many2one("mail.activity", readonly=True, copy=False, index="btree_not_null")
     notes = fields.Html()
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
@@ -162,30 +161,21 @@ class GdprProcessor(models.Model):
             raise ValidationError(self.env._("A processor cannot be its own sub-processor."))
 
     def _gdpr_schedule_review(self):
-        """Keep one to-do per processor, due some days before its next review."""
+        """Keep one review to-do per processor, due some days before its next
+        review date (never in the past); none without a review date."""
+        xmlid = "gdpr_crm.mail_activity_type_processor_review"
         today = fields.Date.context_today(self)
-        for processor in self:
-            activity = processor.review_activity_id
-            if activity and not activity.exists():
-                activity = self.env["mail.activity"]
-            if not processor.next_review_date:
-                if activity:
-                    activity.unlink()
-                continue
-            deadline = max(processor.next_review_date - timedelta(days=REVIEW_REMINDER_DAYS), today)
-            if activity:
-                activity.date_deadline = deadline
-                continue
-            activity = processor.activity_schedule(
-                "mail.mail_activity_data_todo",
-                date_deadline=deadline,
-                summary=self.env._(
+        activities = self.activity_search([xmlid])
+        activities.filtered(lambda a: not self.browse(a.res_id).next_review_date).unlink()
+        for processor in self.filtered("next_review_date"):
+            values = {
+                "date_deadline": max(processor.next_review_date - timedelta(days=REVIEW_REMINDER_DAYS), today),
+                "summary": self.env._(
                     "Review the processor before %(date)s", date=format_date(self.env, processor.next_review_date)
                 ),
-                note=self.env._(
-                    "Check the data processing agreement, the data locations, the transfer safeguard and "
-                    "the sub-processors, then set the next review date."
-                ),
-                user_id=self.env.uid,
-            )
-            processor.sudo().write({"review_activity_id": activity.id})
+            }
+            activity = activities.filtered(lambda a, p=processor: a.res_id == p.id)
+            if activity:
+                activity.write(values)
+            else:
+                processor.activity_schedule(xmlid, user_id=self.env.uid, **values)

@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import contextlib
+
 from odoo.tests import TransactionCase
 
 from odoo.addons.mail.tests.common import mail_new_test_user
@@ -44,3 +46,13 @@ class GdprCase(TransactionCase):
             email="emma@example.com",
             groups="base.group_user",
         )
+
+    # ---- registers ----
+    @contextlib.contextmanager
+    def assertRefused(self, exception, pattern):
+        """Like assertRaisesRegex, but inside the savepoint of Odoo's
+        assertRaises (rolled back on the error), so that the test can then
+        check what was kept."""
+        with self.assertRaises(exception) as catcher:
+            yield catcher
+        self.assertRegex(str(catcher.exception), pattern)

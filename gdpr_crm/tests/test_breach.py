@@ -9,13 +9,12 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
 from .common import GdprCase
-from .test_registers import RefusalMixin
 
 DETECTED = datetime(2026, 3, 27, 10, 0)  # a Friday, two days before the switch to summer time in Europe
 
 
 @tagged("post_install", "-at_install", "gdpr_crm")
-class TestBreach(RefusalMixin, GdprCase):
+class TestBreach(GdprCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

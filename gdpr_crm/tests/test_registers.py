@@ -1,5 +1,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import contextlib
 import csv
 import io
 from datetime import timedelta
@@ -9,24 +8,14 @@ import openpyxl
 from odoo import fields
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import HttpCase, tagged
-from odoo.tools import mute_logger
+from odoo.tools import format_date, mute_logger
 
 from ..models.res_country import EEA_COUNTRY_CODES
 from .common import GdprCase
 
 
-class RefusalMixin:
-    @contextlib.contextmanager
-    def assertRefused(self, exception, pattern):
-        """Like assertRaisesRegex, inside a savepoint rolled back on the error
-        (Odoo's assertRaises), so that the test can then check what was kept."""
-        with self.assertRaises(exception) as catcher:
-            yield catcher
-        self.assertRegex(str(catcher.exception), pattern)
-
-
 @tagged("post_install", "-at_install", "gdpr_crm")
-class TestRegisters(RefusalMixin, GdprCase):
+class TestRegisters(GdprCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -179,20 +168,39 @@ class TestRegisters(RefusalMixin, GdprCase):
         processor = self.Processor.with_user(self.user_dpo).create(
             {"partner_id": self.vendor_eu.id, "next_review_date": review}
         )
+        review_type = self.env.ref("gdpr_crm.mail_activity_type_processor_review")
         activity = processor.activity_ids
         self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.activity_type_id, review_type)
         self.assertEqual(activity.date_deadline, review - timedelta(days=30))
         self.assertLess(activity.date_deadline, review, "the reminder falls before the review")
         self.assertEqual(activity.user_id, self.user_dpo)
-        # moving the review moves the same reminder
-        processor.next_review_date = review + timedelta(days=10)
+        # moving the review moves the same reminder, and its summary says the new date
+        later = review + timedelta(days=10)
+        processor.next_review_date = later
         self.assertEqual(processor.activity_ids, activity)
         self.assertEqual(activity.date_deadline, review - timedelta(days=20))
+        self.assertIn(format_date(self.env, later), activity.summary)
         # a review due soon: the reminder is due today, never in the past
         processor.next_review_date = fields.Date.today() + timedelta(days=3)
         self.assertEqual(activity.date_deadline, fields.Date.today())
+        # another to-do on the processor is left alone
+        other = processor.activity_schedule("mail.mail_activity_data_todo", summary="Call the vendor")
         processor.next_review_date = False
-        self.assertFalse(processor.activity_ids)
+        self.assertEqual(processor.activity_ids, other)
+        # once a review is done, the next review date schedules a new reminder
+        processor.next_review_date = review
+        processor.activity_ids.filtered(lambda a: a.activity_type_id == review_type).action_feedback("Reviewed")
+        processor.next_review_date = later
+        new = processor.activity_ids - other
+        self.assertEqual((new.activity_type_id, new.date_deadline), (review_type, review - timedelta(days=20)))
+        # several processors at once: one reminder each
+        processors = processor | self.Processor.create({"partner_id": self.vendor.id})
+        processors.write({"next_review_date": review})
+        self.assertEqual(
+            sorted(processors.activity_ids.filtered(lambda a: a.activity_type_id == review_type).mapped("res_id")),
+            sorted(processors.ids),
+        )
 
     # ------------------------------------------------------------------
     # Report and export
