@@ -42,12 +42,9 @@ ALLOWED_FROM = {
 }
 ACTION_STATE = {"give": "given", "refuse": "refused", "withdraw": "withdrawn", "expire": "expired"}
 
-# Fields only the consent's own methods may change.
-PROTECTED_FIELDS = {
-    "active",
-    "partner_id",
-    "email",
-    "purpose_id",
+# The answer and its proof: copied as a whole when a more recent answer is
+# carried over from a lead's email to its contact.
+ANSWER_FIELDS = (
     "state",
     "date_given",
     "date_refused",
@@ -59,6 +56,14 @@ PROTECTED_FIELDS = {
     "ip_address",
     "user_agent",
     "collected_by_id",
+)
+# Fields only the consent's own methods may change.
+PROTECTED_FIELDS = {
+    "active",
+    "partner_id",
+    "email",
+    "purpose_id",
+    *ANSWER_FIELDS,
     "opt_in_token_hash",
     "opt_in_expiry",
     "opt_in_sent_date",
@@ -456,9 +461,10 @@ class GdprConsent(models.Model):
             return True
         self._gdpr_lock()
         new_state = ACTION_STATE[action]
+        # a salesperson answers only for the data subjects they can read
+        # (one access check for the whole set, not one per consent)
+        self._gdpr_check_subject_access(self.partner_id, self.filtered(lambda c: not c.partner_id).lead_id)
         for consent in self:
-            # a salesperson answers only for the data subjects they can read
-            consent._gdpr_check_subject_access(consent.partner_id, consent.lead_id if not consent.partner_id else None)
             if action in ("give", "refuse", "withdraw"):
                 self._gdpr_check_purpose_basis(consent.purpose_id)
             if consent.state not in ALLOWED_FROM[action]:
@@ -835,15 +841,12 @@ class GdprConsent(models.Model):
             ]
         )
         self.with_context(gdpr_consent_internal=True).write({"opt_in_sent_date": fields.Datetime.now()})
-        mails = self.env["mail.mail"].sudo()
-        for consent in self:
-            mail_id = template.sudo().send_mail(
-                consent.id,
-                force_send=force_send,
-                email_layout_xmlid="mail.mail_notification_light",
-                email_values={"auto_delete": True},
-            )
-            mails |= mails.browse(mail_id)
+        mails = template.sudo().send_mail_batch(
+            self.ids,
+            force_send=force_send,
+            email_layout_xmlid="mail.mail_notification_light",
+            email_values={"auto_delete": True},
+        )
         self.env["gdpr.audit.log"]._gdpr_log(
             "consent",
             records=self,
@@ -981,22 +984,7 @@ class GdprConsent(models.Model):
                 target._gdpr_lock()
                 previous = target.state
                 target.with_context(gdpr_consent_internal=True).write(
-                    {
-                        field: consent[field]
-                        for field in (
-                            "state",
-                            "date_given",
-                            "date_refused",
-                            "date_withdrawn",
-                            "expiry_date",
-                            "source",
-                            "proof",
-                            "proof_version",
-                            "ip_address",
-                            "user_agent",
-                        )
-                    }
-                    | {"collected_by_id": consent.collected_by_id.id}
+                    {name: consent._fields[name].convert_to_write(consent[name], consent) for name in ANSWER_FIELDS}
                 )
                 self.env["gdpr.consent.event"]._gdpr_append(
                     [
@@ -1044,15 +1032,17 @@ class GdprConsent(models.Model):
                 newer = consent.state != "pending" and (
                     current.state == "pending" or consent._gdpr_last_answer_date() > current._gdpr_last_answer_date()
                 )
-                loser = current if newer else consent
-                loser.write({"active": False})
-                archived |= loser
+                archived |= current if newer else consent
                 if newer:
                     by_purpose[consent.purpose_id] = consent
             else:
                 by_purpose[consent.purpose_id] = consent
         previous = {c.id: c.state for c in src_consents}
-        src_consents._gdpr_lock()
+        (src_consents | archived)._gdpr_lock()
+        # archive the superseded ones first: the unique index holds only
+        # one active consent per (contact, purpose)
+        archived.write({"active": False})
+        archived.flush_recordset(["active"])
         src_consents.write({"partner_id": dst_partner.id})
         self.env["gdpr.consent.event"]._gdpr_append(
             [

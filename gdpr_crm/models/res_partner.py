@@ -82,8 +82,9 @@ class ResPartner(models.Model):
             .with_context(active_test=False)
             .search([("consent_id.partner_id", "in", self.ids)])
         )
+        by_partner = events.grouped(lambda event: event.consent_id.partner_id.id)
         for partner in self:
-            partner.gdpr_consent_event_ids = events.filtered(lambda e, p=partner: e.consent_id.partner_id == p)
+            partner.gdpr_consent_event_ids = by_partner.get(partner.id, events.browse())
 
     def _compute_gdpr_consent_purpose_ids(self):
         Consent = self.env["gdpr.consent"].sudo()

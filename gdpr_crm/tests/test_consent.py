@@ -446,7 +446,7 @@ class TestConsentSubjects(ConsentCase):
         partner_consent = self._consent()  # pending on the contact
         lead = self.env["crm.lead"].create({"name": "Prospect", "email_from": "jeanne.martin@example.com"})
         lead_consent = self.Consent.create({"lead_id": lead.id, "purpose_id": self.newsletter.id})
-        lead_consent.action_give(**PROOF)
+        lead_consent.action_give(**PROOF, ip_address="192.0.2.7", user_agent="Paper", collected_by=self.user_salesman)
         wizard = (
             self.env["crm.lead2opportunity.partner"]
             .with_context(active_model="crm.lead", active_id=lead.id, active_ids=lead.ids)
@@ -455,7 +455,11 @@ class TestConsentSubjects(ConsentCase):
         wizard.action_apply()
         self.assertEqual(lead.partner_id, self.partner)
         self.assertEqual(partner_consent.state, "given")
-        self.assertEqual(partner_consent.proof, PROOF["proof"])
+        # the whole answer and its proof are copied
+        for name in ("state", "date_given", "expiry_date", "source", "proof", "proof_version", "ip_address"):
+            self.assertEqual(partner_consent[name], lead_consent[name], name)
+        self.assertEqual(partner_consent.user_agent, "Paper")
+        self.assertEqual(partner_consent.collected_by_id, self.user_salesman)
         self.assertEqual(partner_consent.event_ids.sorted("id")[-1].action, "transfer")
         self.assertTrue(self.partner._gdpr_has_consent("newsletter"))
 
@@ -586,6 +590,18 @@ class TestDoubleOptInMail(ConsentCase):
         self.assertTrue(timedelta(days=6, hours=23) < validity <= timedelta(days=7))
         # the email is still pending: nothing is pre-ticked
         self.assertEqual(consent.state, "pending")
+
+    def test_send_to_several_subjects_at_once(self):
+        other = self.env["res.partner"].create({"name": "Paul Durand", "email": "paul.durand@example.com"})
+        consents = self._consent() | self._consent(partner=other) | self._consent(purpose=self.marketing_email)
+        mails = consents._gdpr_send_double_opt_in()
+        self.assertEqual(len(mails), 3)
+        self.assertEqual(sorted(mails.mapped("res_id")), sorted(consents.ids))
+        for mail in mails:
+            consent = consents.browse(mail.res_id)
+            self.assertEqual(mail.recipient_ids, consent.partner_id)
+            self.assertIn(consent.purpose_id.name, mail.body_html)
+        self.assertEqual(set(consents.event_ids.mapped("action")), {"create", "opt_in_sent"})
 
     def test_send_to_the_email_of_a_lead(self):
         consent = self.Consent.create({"email": "prospect@example.com", "purpose_id": self.newsletter.id})
