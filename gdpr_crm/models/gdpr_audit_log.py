@@ -9,6 +9,7 @@ from psycopg2 import errors as pg_errors
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -125,15 +126,35 @@ BEGIN
         USING HINT = 'Entries past the audit log retention are removed by gdpr.audit.log._gdpr_purge_expired().';
 END
 $$;
-DROP TRIGGER IF EXISTS gdpr_audit_log_append_only ON gdpr_audit_log;
-CREATE TRIGGER gdpr_audit_log_append_only
-    BEFORE UPDATE OR DELETE ON gdpr_audit_log
-    FOR EACH ROW EXECUTE FUNCTION gdpr_audit_log_protect();
-DROP TRIGGER IF EXISTS gdpr_audit_log_no_truncate ON gdpr_audit_log;
-CREATE TRIGGER gdpr_audit_log_no_truncate
-    BEFORE TRUNCATE ON gdpr_audit_log
-    FOR EACH STATEMENT EXECUTE FUNCTION gdpr_audit_log_protect();
 """
+
+
+def create_append_only_triggers(cr, table, function):
+    """Make ``table`` append-only in the database itself.
+
+    The trigger function ``function`` (plpgsql, created by the caller: it
+    decides which DELETEs, if any, it lets through) runs before every UPDATE
+    and DELETE (``<table>_append_only``, per row) and every TRUNCATE
+    (``<table>_no_truncate``). Shared by the audit log and the consent history.
+    """
+    cr.execute(
+        SQL(
+            """
+            DROP TRIGGER IF EXISTS %(row_trigger)s ON %(table)s;
+            CREATE TRIGGER %(row_trigger)s
+                BEFORE UPDATE OR DELETE ON %(table)s
+                FOR EACH ROW EXECUTE FUNCTION %(function)s();
+            DROP TRIGGER IF EXISTS %(truncate_trigger)s ON %(table)s;
+            CREATE TRIGGER %(truncate_trigger)s
+                BEFORE TRUNCATE ON %(table)s
+                FOR EACH STATEMENT EXECUTE FUNCTION %(function)s();
+            """,
+            table=SQL.identifier(table),
+            function=SQL.identifier(function),
+            row_trigger=SQL.identifier(f"{table}_append_only"),
+            truncate_trigger=SQL.identifier(f"{table}_no_truncate"),
+        )
+    )
 
 
 def entry_payload(row):
@@ -207,6 +228,7 @@ class GdprAuditLog(models.Model):
     def init(self):
         self.env.cr.execute(_APPEND_FUNCTION_SQL)
         self.env.cr.execute(_TRIGGER_SQL)
+        create_append_only_triggers(self.env.cr, self._table, "gdpr_audit_log_protect")
 
     # ------------------------------------------------------------------
     # Writing

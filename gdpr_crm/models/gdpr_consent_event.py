@@ -9,6 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from .gdpr_audit_log import create_append_only_triggers
 from .gdpr_consent import CONSENT_STATES, SOURCES
 
 _logger = logging.getLogger(__name__)
@@ -102,18 +103,11 @@ class GdprConsentEvent(models.Model):
                         USING ERRCODE = 'insufficient_privilege';
                 END;
                 $$ LANGUAGE plpgsql;
-                DROP TRIGGER IF EXISTS gdpr_consent_event_append_only ON gdpr_consent_event;
-                CREATE TRIGGER gdpr_consent_event_append_only
-                    BEFORE UPDATE OR DELETE ON gdpr_consent_event
-                    FOR EACH ROW EXECUTE FUNCTION gdpr_consent_event_append_only();
-                DROP TRIGGER IF EXISTS gdpr_consent_event_no_truncate ON gdpr_consent_event;
-                CREATE TRIGGER gdpr_consent_event_no_truncate
-                    BEFORE TRUNCATE ON gdpr_consent_event
-                    FOR EACH STATEMENT EXECUTE FUNCTION gdpr_consent_event_append_only();
                 CREATE INDEX IF NOT EXISTS gdpr_consent_event_consent_id_id_idx
                     ON gdpr_consent_event (consent_id, id);
             """
         )
+        create_append_only_triggers(self.env.cr, self._table, "gdpr_consent_event_append_only")
 
     # ------------------------------------------------------------------
     # Signature

@@ -201,11 +201,9 @@ class ResUsers(models.Model):
                 if active != user.active:
                     changes.append("reactivated" if user.active else "archived")
                 if changes:
-                    AuditLog._gdpr_log(
-                        "access_change",
-                        model="res.users",
-                        res_id=user.id,
-                        description="User access: " + "; ".join(changes),
+                    # written with the transaction's other entries in one statement
+                    AuditLog._gdpr_log_deferred(
+                        "access_change", records=user, description="User access: " + "; ".join(changes)
                     )
         return result
 
@@ -215,10 +213,9 @@ class ResUsers(models.Model):
         AuditLog = self.env["gdpr.audit.log"]
         if AuditLog._gdpr_logging_enabled():
             for user in users.sudo():
-                AuditLog._gdpr_log(
+                AuditLog._gdpr_log_deferred(
                     "access_change",
-                    model="res.users",
-                    res_id=user.id,
+                    records=user,
                     description="User created with groups: %s" % self._gdpr_group_label(user.groups_id),
                 )
         return users
@@ -230,7 +227,7 @@ class ResUsers(models.Model):
         AuditLog = self.env["gdpr.audit.log"]
         if AuditLog._gdpr_logging_enabled():
             for user_id in ids:
-                AuditLog._gdpr_log("access_change", model="res.users", res_id=user_id, description="User deleted")
+                AuditLog._gdpr_log_deferred("access_change", records=self.browse(user_id), description="User deleted")
         return result
 
     # Access review --------------------------------------------------------
@@ -253,29 +250,45 @@ class ResUsers(models.Model):
         return dict(self.env.cr.fetchall())
 
     @api.model
-    def _gdpr_shared_login_ids(self):
-        """Ids of the users whose login looks shared (generic name, or many IPs)."""
-        self.env.flush_all()
+    def _gdpr_multi_ip_login_query(self):
+        """Subquery: the users who logged in from several IP addresses lately."""
         since = fields.Datetime.now() - timedelta(days=self.GDPR_SHARED_IP_DAYS)
-        self.env.cr.execute(
-            """
-            SELECT user_id FROM gdpr_audit_log
-             WHERE event_type = 'login' AND create_date >= %s AND ip_address IS NOT NULL
-             GROUP BY user_id HAVING count(DISTINCT ip_address) >= %s
-            """,
-            (since, self.GDPR_SHARED_IP_THRESHOLD),
+        return SQL(
+            """SELECT user_id FROM gdpr_audit_log
+                WHERE event_type = 'login' AND create_date >= %s
+                  AND ip_address IS NOT NULL AND user_id IS NOT NULL
+                GROUP BY user_id HAVING count(DISTINCT ip_address) >= %s""",
+            since,
+            self.GDPR_SHARED_IP_THRESHOLD,
         )
-        ids = {row[0] for row in self.env.cr.fetchall()}
-        self.env.cr.execute("SELECT id, login FROM res_users WHERE share IS NOT TRUE")
-        ids |= {uid for uid, login in self.env.cr.fetchall() if self.GDPR_GENERIC_LOGIN.match(login or "")}
-        return ids
+
+    @api.model
+    def _gdpr_shared_login_query(self):
+        """Subquery: the users whose login looks shared (generic name, or many IPs)."""
+        self.flush_model(["login", "share"])
+        return SQL(
+            "(%s UNION SELECT id FROM res_users WHERE share IS NOT TRUE AND login ~* %s)",
+            self._gdpr_multi_ip_login_query(),
+            self.GDPR_GENERIC_LOGIN.pattern,
+        )
+
+    def _gdpr_is_generic_login(self):
+        self.ensure_one()
+        return not self.share and bool(self.GDPR_GENERIC_LOGIN.match(self.login or ""))
 
     @api.depends("groups_id", "login")
     def _compute_gdpr_access_review(self):
         now = fields.Datetime.now()
         threshold = self._gdpr_inactive_days()
-        last_logins = self._gdpr_last_logins([uid for uid in self.ids if isinstance(uid, int)])
-        shared = self._gdpr_shared_login_ids() if self.ids else set()
+        ids = tuple(uid for uid in self.ids if isinstance(uid, int))
+        last_logins = self._gdpr_last_logins(ids)
+        shared = set()
+        if ids:
+            # only these users' logins (PostgreSQL pushes the filter below the GROUP BY)
+            self.env.cr.execute(
+                SQL("SELECT user_id FROM (%s) multi_ip WHERE user_id IN %s", self._gdpr_multi_ip_login_query(), ids)
+            )
+            shared = {row[0] for row in self.env.cr.fetchall()}
         admin_groups = self.env.ref("base.group_system") | self.env.ref("base.group_erp_manager")
         for user in self:
             last = last_logins.get(user.id)
@@ -285,7 +298,7 @@ class ResUsers(models.Model):
             user.gdpr_days_inactive = days
             user.gdpr_never_logged_in = not last
             user.gdpr_inactive = days > threshold
-            user.gdpr_shared_login = user.id in shared
+            user.gdpr_shared_login = user.id in shared or user._gdpr_is_generic_login()
             user.gdpr_is_admin = bool(admin_groups & user.groups_id)
             groups = user.groups_id
             main = groups - groups.implied_ids
@@ -293,32 +306,33 @@ class ResUsers(models.Model):
 
     @api.model
     def _gdpr_bool_search(self, operator, value, ids):
+        """Domain of a search on an access review flag; ``ids``: a list, or an SQL subquery."""
         if operator not in ("=", "!="):
             raise UserError(self.env._("Unsupported search on an access review flag."))
         positive = (operator == "=") == bool(value)
-        return [("id", "in" if positive else "not in", list(ids))]
+        return [("id", "in" if positive else "not in", ids if isinstance(ids, SQL) else list(ids))]
 
+    # The flags below are searched through subqueries that PostgreSQL runs
+    # inside the search itself: no list of ids goes through Python.
     def _search_gdpr_never_logged_in(self, operator, value):
-        self.env.cr.execute(
-            "SELECT id FROM res_users u WHERE NOT EXISTS (SELECT 1 FROM res_users_log l WHERE l.create_uid = u.id)"
+        query = SQL(
+            "(SELECT id FROM res_users u WHERE NOT EXISTS (SELECT 1 FROM res_users_log l WHERE l.create_uid = u.id))"
         )
-        return self._gdpr_bool_search(operator, value, [row[0] for row in self.env.cr.fetchall()])
+        return self._gdpr_bool_search(operator, value, query)
 
     def _search_gdpr_inactive(self, operator, value):
         limit = fields.Datetime.now() - timedelta(days=self._gdpr_inactive_days() + 1)
-        self.env.cr.execute(
-            """
-            SELECT u.id FROM res_users u
-              LEFT JOIN (SELECT create_uid, max(create_date) AS last FROM res_users_log GROUP BY create_uid) l
-                ON l.create_uid = u.id
-             WHERE COALESCE(l.last, u.create_date) < %s
-            """,
-            (limit,),
+        query = SQL(
+            """(SELECT u.id FROM res_users u
+                 LEFT JOIN (SELECT create_uid, max(create_date) AS last FROM res_users_log GROUP BY create_uid) l
+                   ON l.create_uid = u.id
+                WHERE COALESCE(l.last, u.create_date) < %s)""",
+            limit,
         )
-        return self._gdpr_bool_search(operator, value, [row[0] for row in self.env.cr.fetchall()])
+        return self._gdpr_bool_search(operator, value, query)
 
     def _search_gdpr_shared_login(self, operator, value):
-        return self._gdpr_bool_search(operator, value, self._gdpr_shared_login_ids())
+        return self._gdpr_bool_search(operator, value, self._gdpr_shared_login_query())
 
     def _search_gdpr_is_admin(self, operator, value):
         admin_groups = self.env.ref("base.group_system") | self.env.ref("base.group_erp_manager")
@@ -426,16 +440,17 @@ class ResUsers(models.Model):
 
     @api.model
     def _gdpr_perimeter_team_ids(self):
-        """The sales teams of the current user (member or leader)."""
-        self.env.cr.execute(
-            """
-            SELECT crm_team_id FROM crm_team_member WHERE user_id = %s AND active
-             UNION
-            SELECT id FROM crm_team WHERE user_id = %s
-            """,
-            (self.env.uid, self.env.uid),
+        """The sales teams of the current user (member or leader), as a subquery.
+
+        The perimeter domains embed it, so that the record rules cost no round
+        trip of their own on every search: PostgreSQL reads the teams there.
+        """
+        return SQL(
+            "(SELECT crm_team_id FROM crm_team_member WHERE user_id = %s AND active"
+            " UNION SELECT id FROM crm_team WHERE user_id = %s)",
+            self.env.uid,
+            self.env.uid,
         )
-        return [row[0] for row in self.env.cr.fetchall()]
 
     @api.model
     def _gdpr_lead_perimeter_domain(self):
@@ -457,16 +472,15 @@ class ResUsers(models.Model):
             return None
         uid = self.env.uid
         team_ids = self._gdpr_perimeter_team_ids()
-        member_ids = [uid]
-        if team_ids:
-            self.env.cr.execute(
-                "SELECT DISTINCT user_id FROM crm_team_member WHERE crm_team_id IN %s AND active", (tuple(team_ids),)
-            )
-            member_ids += [row[0] for row in self.env.cr.fetchall()]
-        lead_partners = SQL(
-            "(SELECT partner_id FROM crm_lead WHERE partner_id IS NOT NULL AND (user_id = %s OR team_id = ANY(%s)))",
+        member_ids = SQL(
+            "(SELECT %s UNION SELECT user_id FROM crm_team_member WHERE active AND crm_team_id IN %s)",
             uid,
-            team_ids or [0],
+            team_ids,
+        )
+        lead_partners = SQL(
+            "(SELECT partner_id FROM crm_lead WHERE partner_id IS NOT NULL AND (user_id = %s OR team_id IN %s))",
+            uid,
+            team_ids,
         )
         return [
             "|",

@@ -257,6 +257,17 @@ class TestAccessReview(GdprCase):
         self.assertEqual(
             self.env["res.users"].search([("id", "in", users.ids), ("gdpr_inactive", "=", True)]), self.user_salesman
         )
+        Users = self.env["res.users"]
+        self.assertEqual(
+            Users.search([("id", "in", users.ids), ("gdpr_inactive", "!=", True)]), users - self.user_salesman
+        )
+        self.assertEqual(
+            Users.search([("id", "in", users.ids), ("gdpr_never_logged_in", "=", True)]), self.user_employee
+        )
+        self.assertEqual(
+            Users.search([("id", "in", users.ids), ("gdpr_never_logged_in", "=", False)]),
+            self.user_salesman | self.user_dpo,
+        )
         # the threshold comes from the settings
         self.env["ir.config_parameter"].set_param("gdpr_crm.inactive_user_days", 365)
         self.user_salesman.invalidate_recordset()
@@ -270,6 +281,20 @@ class TestAccessReview(GdprCase):
             AuditLog._gdpr_log("login", user=self.user_salesman, ip_address=ip)
         self.assertTrue(self.user_salesman.gdpr_shared_login)
         self.assertFalse(self.user_dpo.gdpr_shared_login)
+        generic = mail_new_test_user(self.env, login="info@example.com", name="Info Desk", groups="base.group_user")
+        self.assertTrue(generic.gdpr_shared_login)
+        # logins of deleted users (user_id emptied) must not hide everyone from "not shared"
+        for ip in ("10.0.1.1", "10.0.1.2", "10.0.1.3"):
+            AuditLog._gdpr_log("login", user=self.env["res.users"].browse(), ip_address=ip)
+        users = self.user_salesman | self.user_dpo | self.user_employee | generic
+        Users = self.env["res.users"]
+        self.assertEqual(
+            Users.search([("id", "in", users.ids), ("gdpr_shared_login", "=", True)]), self.user_salesman | generic
+        )
+        self.assertEqual(
+            Users.search([("id", "in", users.ids), ("gdpr_shared_login", "=", False)]),
+            self.user_dpo | self.user_employee,
+        )
 
     def test_weekly_mail_to_the_dpo(self):
         self._set_last_login(self.user_salesman, 200)

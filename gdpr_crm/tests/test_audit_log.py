@@ -345,3 +345,31 @@ class TestAuditLog(GdprCase):
         self.user_employee.write({"groups_id": [(4, dpo_group.id)]})
         self.user_dpo.write({"active": False})
         self.assertFalse(self.user_dpo.active)
+
+    def test_access_change_of_several_users_logs_one_entry_each(self):
+        manager = self.env.ref("sales_team.group_sale_manager")
+        users = self.user_salesman | self.user_employee
+        users.write({"groups_id": [(4, manager.id)]})
+        entries = self.AuditLog.search(
+            [
+                ("event_type", "=", "access_change"),
+                ("res_id", "in", users.ids),
+                ("description", "like", "User access: groups added"),
+            ]
+        )
+        self.assertEqual(sorted(entries.mapped("res_id")), sorted(users.ids))
+        for entry in entries:
+            self.assertEqual(entry.model, "res.users")
+            self.assertIn(manager.full_name, entry.description)
+        self.assertIs(self.AuditLog.verify_chain(), False)
+
+    @mute_logger("odoo.sql_db")
+    def test_consent_history_is_append_only_too(self):
+        """The consent history uses the same triggers (create_append_only_triggers)."""
+        self.env.cr.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'gdpr_consent_event'::regclass AND NOT tgisinternal"
+        )
+        triggers = {row[0] for row in self.env.cr.fetchall()}
+        self.assertEqual(triggers, {"gdpr_consent_event_append_only", "gdpr_consent_event_no_truncate"})
+        with self.assertRaises(psycopg2.Error):
+            self.env.cr.execute("TRUNCATE gdpr_consent_event")
