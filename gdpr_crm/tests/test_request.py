@@ -636,6 +636,17 @@ class TestRequestAccessRights(GdprRequestCase):
         self.assertEqual(len(self.Request.search(action["domain"])), 2)
         with self.assertRaises(AccessError):
             self.subject.with_user(self.user_salesman).read(["gdpr_request_count"])
+        # a lead counts the requests filed from it and those about its contact
+        lead = self.env["crm.lead"].create({"name": "Jeanne's renewal", "partner_id": self.subject.id})
+        other_lead = self.env["crm.lead"].create({"name": "Unrelated"})
+        self._create(partner_id=False, lead_id=lead.id, requester_email="lead@example.com")
+        self._create(partner_id=False, lead_id=other_lead.id, requester_email="other@example.com")
+        leads = (lead | other_lead).with_user(self.user_dpo)
+        self.assertEqual(leads.mapped("gdpr_request_count"), [2, 1], "1 about its contact, 1 from the lead")
+        action = leads[0].action_view_gdpr_requests()
+        self.assertEqual(len(self.Request.search(action["domain"])), 2)
+        self.assertEqual(action["context"]["default_lead_id"], lead.id)
+        self.assertEqual(action["context"]["default_partner_id"], self.subject.id)
 
 
 @tagged("post_install", "-at_install", "gdpr_crm")
