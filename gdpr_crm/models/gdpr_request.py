@@ -541,16 +541,13 @@ class GdprRequest(models.Model):
             )
 
     def _gdpr_subject_criteria(self):
-        """The partners (with their child contacts), emails and phones of the subject."""
+        """What identifies the subject for the personal-data engine: ``(partners, emails, phones)``.
+
+        The subject's contact and the requester's address; the engine itself
+        adds the child contacts (inactive ones too) with their emails and phones.
+        """
         self.ensure_one()
-        partners = self.partner_id
-        if partners:
-            partners = (
-                self.env["res.partner"].with_context(active_test=False).search([("id", "child_of", partners.ids)])
-            )
-        emails = {email_normalize(e) or e.strip() for e in [self.requester_email, *partners.mapped("email")] if e}
-        phones = {p for p in partners.mapped("phone") + partners.mapped("mobile") if p}
-        return partners, sorted(emails), sorted(phones)
+        return self.partner_id, [self.requester_email] if self.requester_email else [], []
 
     def _gdpr_find_subject_data(self):
         """Everything the personal-data engine finds about the subject: {model: [ids]}."""
