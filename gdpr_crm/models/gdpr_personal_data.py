@@ -235,12 +235,11 @@ class GdprPersonalData(models.AbstractModel):
         partner_ids = self._gdpr_partner_closure(partner_ids)
         if partner_ids:
             cr.execute(
-                "SELECT email_normalized, email, phone, mobile FROM res_partner WHERE id = ANY(%s)",
+                "SELECT email_normalized, phone, mobile FROM res_partner WHERE id = ANY(%s)",
                 [list(partner_ids)],
             )
-            for email_normalized, email, phone, mobile in cr.fetchall():
-                # (an address Odoo cannot normalize, e.g. two in one field, gives its first)
-                emails.update(filter(None, [email_normalized or normalize_email(email)]))
+            for email, phone, mobile in cr.fetchall():
+                emails.update(filter(None, [email]))
                 phone_keys.update(filter(None, [phone_key(phone), phone_key(mobile)]))
         if emails:
             # contacts with the same address are the same person
