@@ -22,28 +22,19 @@ class CrmLead(models.Model):
             domain = ["|", *domain, ("partner_id", "in", self.partner_id.ids)]
         return domain
 
+    def _gdpr_request_about(self, lead, partner):
+        """A group of requests (by lead and contact) is about this lead."""
+        return lead == self or (partner and partner == self.partner_id)
+
     def _compute_gdpr_request_count(self):
-        leads = self.filtered("id")
-        counts = dict.fromkeys(leads.ids, 0)
-        if leads:
-            data = (
-                self.env["gdpr.request"]
-                .sudo()
-                ._read_group(leads._gdpr_request_domain(), ["lead_id", "partner_id"], ["__count"])
-            )
-            for lead_sudo, partner, count in data:
-                for lead in leads:
-                    if lead_sudo.id == lead.id or (partner and partner == lead.partner_id):
-                        counts[lead.id] += count
+        counts = self.env["gdpr.request"]._gdpr_count_about(self, ["lead_id", "partner_id"])
         for lead in self:
             lead.gdpr_request_count = counts.get(lead.id, 0)
 
     def action_view_gdpr_requests(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("gdpr_crm.gdpr_request_action")
-        action["domain"] = self._gdpr_request_domain()
-        action["context"] = {"default_lead_id": self.id, "default_partner_id": self.partner_id.id}
-        return action
+        context = {"default_lead_id": self.id, "default_partner_id": self.partner_id.id}
+        return self.env["gdpr.request"]._gdpr_action_about(self, context)
 
     # ---- consent ----
     gdpr_consent_ids = fields.Many2many(

@@ -8,7 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import email_normalize, mute_logger
 
-from ..lib.tokens import hash_token, new_token, token_matches
+from ..lib.tokens import MAX_TOKEN_LENGTH, hash_token, new_token, token_matches
 
 REQUEST_TYPES = [
     ("access", "Access"),
@@ -328,14 +328,41 @@ class GdprRequest(models.Model):
             return named or users
         return users
 
+    @api.model
+    def _gdpr_count_about(self, records, groupby):
+        """``{record id: number of requests}`` about each of ``records``, in one query.
+
+        The stat button of contacts and leads: ``records`` (``res.partner``
+        or ``crm.lead``) give the requests about them with
+        ``_gdpr_request_domain()``; each group of requests (by ``groupby``)
+        counts for the records whose ``_gdpr_request_about(*group)`` is true.
+        Counted as superuser: the field itself is for the DPO group.
+        """
+        counts = dict.fromkeys(records.ids, 0)
+        records = records.filtered("id")
+        if records:
+            for *group, count in self.sudo()._read_group(records._gdpr_request_domain(), groupby, ["__count"]):
+                for record in records:
+                    if record._gdpr_request_about(*group):
+                        counts[record.id] += count
+        return counts
+
+    @api.model
+    def _gdpr_action_about(self, records, context):
+        """The list of the requests about ``records`` (their stat button)."""
+        action = self.env["ir.actions.act_window"]._for_xml_id("gdpr_crm.gdpr_request_action")
+        action["domain"] = records._gdpr_request_domain()
+        action["context"] = context
+        return action
+
     def _gdpr_send_template(self, template_xmlid):
         """Send the mail template to the requester of each request (queued)."""
         template = self.env.ref(template_xmlid, raise_if_not_found=False)
         if not template:
             return
-        for request in self:
-            if request.requester_email:
-                template.sudo().send_mail(request.id, email_layout_xmlid="mail.mail_notification_light")
+        requests = self.filtered("requester_email")
+        if requests:
+            template.sudo().send_mail_batch(requests.ids, email_layout_xmlid="mail.mail_notification_light")
 
     # ------------------------------------------------------------------
     # State machine
@@ -514,16 +541,13 @@ class GdprRequest(models.Model):
             )
 
     def _gdpr_subject_criteria(self):
-        """The partners (with their child contacts), emails and phones of the subject."""
+        """What identifies the subject for the personal-data engine: ``(partners, emails, phones)``.
+
+        The subject's contact and the requester's address; the engine itself
+        adds the child contacts (inactive ones too) with their emails and phones.
+        """
         self.ensure_one()
-        partners = self.partner_id
-        if partners:
-            partners = (
-                self.env["res.partner"].with_context(active_test=False).search([("id", "child_of", partners.ids)])
-            )
-        emails = {email_normalize(e) or e.strip() for e in [self.requester_email, *partners.mapped("email")] if e}
-        phones = {p for p in partners.mapped("phone") + partners.mapped("mobile") if p}
-        return partners, sorted(emails), sorted(phones)
+        return self.partner_id, [self.requester_email] if self.requester_email else [], []
 
     def _gdpr_find_subject_data(self):
         """Everything the personal-data engine finds about the subject: {model: [ids]}."""
@@ -623,7 +647,7 @@ class GdprRequest(models.Model):
     @api.model
     def _gdpr_get_by_download_token(self, token):
         """The request whose download link ``token`` is valid now, or an empty recordset."""
-        if not token or len(token) < 20 or len(token) > 128:
+        if not token or len(token) < 20 or len(token) > MAX_TOKEN_LENGTH:
             return self.browse()
         request = self.sudo().search([("download_token_hash", "=", hash_token(token))], limit=1)
         if not request or not token_matches(request.download_token_hash, token):
@@ -720,9 +744,16 @@ class GdprRequest(models.Model):
                 ("date_deadline", "<=", today + timedelta(days=REMINDER_DAYS)),
             ]
         )
+        dpo_users = {}  # company -> its DPO users, looked up once per company
+
+        def dpo_of(company, named_first=True):
+            if (company, named_first) not in dpo_users:
+                dpo_users[company, named_first] = self._gdpr_dpo_users(company, named_first=named_first)
+            return dpo_users[company, named_first]
+
         vals_list = []
         for request in to_remind:
-            user = request.user_id or self._gdpr_dpo_users(request.company_id)[:1]
+            user = request.user_id or dpo_of(request.company_id)[:1]
             if not user:
                 continue
             vals_list.append(
@@ -746,7 +777,7 @@ class GdprRequest(models.Model):
         overdue = self.sudo().search([*base, ("escalated", "=", False), ("date_deadline", "<", today)])
         vals_list = []
         for request in overdue:
-            for user in self._gdpr_dpo_users(request.company_id, named_first=False):
+            for user in dpo_of(request.company_id, named_first=False):
                 vals_list.append(
                     {
                         "res_model_id": model_id,
@@ -762,14 +793,17 @@ class GdprRequest(models.Model):
                         ),
                     }
                 )
-            request.message_post(
-                body=self.env._(
+        Activity.create(vals_list)
+        # one note per request, logged in a batch (a note notifies no one)
+        overdue._message_log_batch(
+            {
+                request.id: self.env._(
                     "This request is overdue: it was due on %(date)s. The DPO group was notified.",
                     date=request.date_deadline,
-                ),
-                subtype_xmlid="mail.mt_note",
-            )
-        Activity.create(vals_list)
+                )
+                for request in overdue
+            }
+        )
         overdue.write({"escalated": True})
         for request in overdue:
             request._gdpr_log_event(self.env._("Request %(name)s is overdue: escalated.", name=request.name))

@@ -25,27 +25,18 @@ class ResPartner(models.Model):
         """Requests about these partners or their contacts (a company's employees)."""
         return ["|", ("partner_id", "in", self.ids), ("partner_id.commercial_partner_id", "in", self.ids)]
 
+    def _gdpr_request_about(self, partner):
+        """A group of requests (by contact) is about this contact or one of its contacts."""
+        return self in (partner, partner.commercial_partner_id)
+
     def _compute_gdpr_request_count(self):
-        partners = self.filtered("id")
-        counts = dict.fromkeys(partners.ids, 0)
-        if partners:
-            data = (
-                self.env["gdpr.request"]
-                .sudo()
-                ._read_group(partners._gdpr_request_domain(), ["partner_id"], ["__count"])
-            )
-            for subject, count in data:
-                for partner_id in {subject.id, subject.commercial_partner_id.id} & set(counts):
-                    counts[partner_id] += count
+        counts = self.env["gdpr.request"]._gdpr_count_about(self, ["partner_id"])
         for partner in self:
             partner.gdpr_request_count = counts.get(partner.id, 0)
 
     def action_view_gdpr_requests(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("gdpr_crm.gdpr_request_action")
-        action["domain"] = self._gdpr_request_domain()
-        action["context"] = {"default_partner_id": self.id}
-        return action
+        return self.env["gdpr.request"]._gdpr_action_about(self, {"default_partner_id": self.id})
 
     # ---- consent ----
     gdpr_consent_ids = fields.One2many(

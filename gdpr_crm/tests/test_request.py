@@ -212,7 +212,8 @@ class TestRequestWorkflow(GdprRequestCase):
         self.assertEqual(request.date_deadline, request.date_received + relativedelta(months=1))
         self.assertEqual(request.requester_email, "paper@example.com")
 
-    def test_subject_criteria_given_to_the_engine(self):
+    def test_subject_data_found_through_every_identifier(self):
+        """The contact, its (inactive) child contacts and the requester's address all lead to data."""
         child = self.env["res.partner"].create(
             {
                 "name": "Jeanne at work",
@@ -222,16 +223,20 @@ class TestRequestWorkflow(GdprRequestCase):
                 "active": False,
             }
         )
+        Lead = self.env["crm.lead"]
+        by_work_email = Lead.create({"name": "Work", "email_from": "Jeanne@Work.example.com"})
+        by_child_mobile = Lead.create({"name": "Call", "phone": "07 00 00 00 00"})
+        by_requester = Lead.create({"name": "Other address", "email_from": "jeanne.other@example.com"})
+        stranger = Lead.create({"name": "Stranger", "email_from": "someone@example.com", "phone": "+33 7 11 11 11 11"})
         request = self._create(requester_email="Jeanne <Jeanne.Other@Example.com>")
-        partners, emails, phones = request._gdpr_subject_criteria()
-        self.assertEqual(partners, self.subject | child)
-        self.assertEqual(emails, ["jeanne.other@example.com", "jeanne.sujet@example.com", "jeanne@work.example.com"])
-        self.assertEqual(phones, ["+33 6 12 34 56 78", "+33 7 00 00 00 00"])
-        anonymous = self._create(partner_id=False, requester_email="anon@example.com")
-        partners, emails, phones = anonymous._gdpr_subject_criteria()
-        self.assertFalse(partners)
-        self.assertEqual(emails, ["anon@example.com"])
-        self.assertEqual(phones, [])
+        found = request._gdpr_find_subject_data()
+        self.assertTrue({self.subject.id, child.id} <= set(found["res.partner"]))
+        self.assertTrue({self.lead.id, by_work_email.id, by_child_mobile.id, by_requester.id} <= set(found["crm.lead"]))
+        self.assertNotIn(stranger.id, found["crm.lead"])
+        anonymous = self._create(partner_id=False, requester_email="jeanne.other@example.com")
+        found = anonymous._gdpr_find_subject_data()
+        self.assertEqual(found["crm.lead"], by_requester.ids)
+        self.assertNotIn("res.partner", found)
 
     def test_execute_wizard_preview_counts(self):
         # The engine's finding is replaced by a fixed result: this checks the
@@ -636,6 +641,17 @@ class TestRequestAccessRights(GdprRequestCase):
         self.assertEqual(len(self.Request.search(action["domain"])), 2)
         with self.assertRaises(AccessError):
             self.subject.with_user(self.user_salesman).read(["gdpr_request_count"])
+        # a lead counts the requests filed from it and those about its contact
+        lead = self.env["crm.lead"].create({"name": "Jeanne's renewal", "partner_id": self.subject.id})
+        other_lead = self.env["crm.lead"].create({"name": "Unrelated"})
+        self._create(partner_id=False, lead_id=lead.id, requester_email="lead@example.com")
+        self._create(partner_id=False, lead_id=other_lead.id, requester_email="other@example.com")
+        leads = (lead | other_lead).with_user(self.user_dpo)
+        self.assertEqual(leads.mapped("gdpr_request_count"), [2, 1], "1 about its contact, 1 from the lead")
+        action = leads[0].action_view_gdpr_requests()
+        self.assertEqual(len(self.Request.search(action["domain"])), 2)
+        self.assertEqual(action["context"]["default_lead_id"], lead.id)
+        self.assertEqual(action["context"]["default_partner_id"], self.subject.id)
 
 
 @tagged("post_install", "-at_install", "gdpr_crm")
