@@ -295,8 +295,11 @@ class GdprRequest(models.Model):
     # Helpers
     # ------------------------------------------------------------------
     def _gdpr_log_event(self, description, event_type="request"):
+        """Log a step of this request. Deferred: the entries of a transaction
+        (a cron escalating many requests, say) are written in one statement
+        at commit, each still tied to its request and chained."""
         self.ensure_one()
-        return self.env["gdpr.audit.log"]._gdpr_log(event_type, records=self, description=description)
+        self.env["gdpr.audit.log"]._gdpr_log_deferred(event_type, records=self, description=description)
 
     def _gdpr_check_state(self, allowed, message):
         """Raise a UserError with ``message`` unless every request is in one of ``allowed`` states.
