@@ -1,3 +1,4 @@
+from . import gdpr_keyring
 from . import gdpr_audit_log
 from . import gdpr_audit_mixin
 from . import gdpr_processing_activity
@@ -15,6 +16,7 @@ from . import res_country
 from . import gdpr_processor
 from . import gdpr_breach
 from . import gdpr_mention_mixin
+from . import gdpr_subject_mixin
 from . import gdpr_mention
 from . import gdpr_personal_data
 from . import mail_message

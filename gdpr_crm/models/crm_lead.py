@@ -6,7 +6,7 @@ class CrmLead(models.Model):
     _name = "crm.lead"
     # the mention index keeps the emails and phones quoted in notes up to date;
     # the audit mixin logs personal-data changes and gives the perimeter
-    _inherit = ["crm.lead", "gdpr.mention.mixin", "gdpr.audit.mixin"]
+    _inherit = ["crm.lead", "gdpr.mention.mixin", "gdpr.audit.mixin", "gdpr.subject.mixin"]
 
     # ---- requests ----
     gdpr_request_count = fields.Integer(
@@ -202,3 +202,7 @@ class CrmLead(models.Model):
     def _gdpr_sensitive_fields(self):
         """Free-text fields readable only by the groups chosen in Settings."""
         return frozenset({"description"})
+
+    # ---- data subject ----
+    def _gdpr_subject_partner(self):
+        return self.partner_id

@@ -11,7 +11,7 @@ class ResPartner(models.Model):
     _name = "res.partner"
     # the mention index keeps the emails and phones quoted in notes up to date;
     # the audit mixin logs personal-data changes and gives the perimeter
-    _inherit = ["res.partner", "gdpr.mention.mixin", "gdpr.audit.mixin"]
+    _inherit = ["res.partner", "gdpr.mention.mixin", "gdpr.audit.mixin", "gdpr.subject.mixin"]
 
     # ---- requests ----
     gdpr_request_count = fields.Integer(
@@ -226,3 +226,7 @@ class ResPartner(models.Model):
         action["domain"] = [("model", "=", self._name), ("res_id", "=", self.id)]
         action["context"] = {}
         return action
+
+    # ---- data subject ----
+    def _gdpr_subject_partner(self):
+        return self
