@@ -194,18 +194,27 @@ ensure_venv() {
 
 write_odoo_conf() {
     ODOO_CONF=$GDPR_CRM_HOME/odoo.conf
-    local admin_passwd
+    local admin_passwd gdpr_secret gdpr_old_secrets
     admin_passwd=$(sed -n 's/^admin_passwd = //p' "$ODOO_CONF" 2>/dev/null || true)
     [ -n "$admin_passwd" ] || admin_passwd=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(24))')
+    # gdpr_crm's master secret: every key of the addon derives from it (see
+    # README, "Keys"). Generated once, kept across runs like admin_passwd:
+    # losing it makes the audit log and the consent history unverifiable.
+    gdpr_secret=$(sed -n 's/^gdpr_crm_secret = //p' "$ODOO_CONF" 2>/dev/null || true)
+    [ -n "$gdpr_secret" ] || gdpr_secret=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')
+    gdpr_old_secrets=$(sed -n 's/^gdpr_crm_old_secrets = //p' "$ODOO_CONF" 2>/dev/null || true)
     cat >"$ODOO_CONF" <<CONF
 ; Written by gdpr_crm/scripts/setup.sh at every run.
 [options]
 addons_path = $ADDONS_PATH
 data_dir = $GDPR_CRM_HOME/data
 admin_passwd = $admin_passwd
+gdpr_crm_secret = $gdpr_secret
+gdpr_crm_old_secrets = $gdpr_old_secrets
 db_host = False
 db_port = False
 CONF
+    chmod 600 "$ODOO_CONF"
 }
 
 odoo() {

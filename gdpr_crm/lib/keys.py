@@ -53,3 +53,10 @@ def verify(key, message, signature):
     if not isinstance(signature, str) or not signature:
         return False
     return hmac.compare_digest(sign(key, message), signature)
+
+
+def consteq(first, second):
+    """Constant-time comparison of two strings."""
+    if not isinstance(first, str) or not isinstance(second, str):
+        return False
+    return hmac.compare_digest(first.encode(), second.encode())

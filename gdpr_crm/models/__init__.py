@@ -1,5 +1,7 @@
 from . import gdpr_keyring
 from . import gdpr_audit_log
+from . import gdpr_audit_checkpoint
+from . import gdpr_token_mixin
 from . import gdpr_audit_mixin
 from . import gdpr_processing_activity
 from . import gdpr_purpose

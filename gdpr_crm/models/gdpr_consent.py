@@ -10,7 +10,6 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, email_normalize
 
-from ..lib.tokens import hash_token, new_token, token_matches
 
 _logger = logging.getLogger(__name__)
 
@@ -69,6 +68,10 @@ PROTECTED_FIELDS = {
     "opt_in_sent_date",
 }
 
+# Marks the writes of the consent's own methods: a dict key no RPC client can
+# send (it is not a string), unlike a context key.
+_INTERNAL = object()
+
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 OPT_IN_TOKEN_MARKER = "__gdpr_opt_in_token__"
 DEFAULT_OPT_IN_VALIDITY_DAYS = 7
@@ -87,9 +90,10 @@ class GdprConsent(models.Model):
 
     _name = "gdpr.consent"
     _description = "Consent"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "gdpr.token.mixin"]
     _order = "id desc"
     _mail_post_access = "read"
+    _gdpr_token_slots = {"opt_in": ("opt_in_token_hash", "opt_in_expiry")}
 
     partner_id = fields.Many2one(
         "res.partner",
@@ -140,7 +144,7 @@ class GdprConsent(models.Model):
     collected_by_id = fields.Many2one("res.users", string="Collected by", readonly=True, ondelete="set null")
     event_ids = fields.One2many("gdpr.consent.event", "consent_id", string="History", readonly=True)
     event_count = fields.Integer(compute="_compute_event_count")
-    opt_in_token_hash = fields.Char(readonly=True, copy=False, groups="base.group_system")
+    opt_in_token_hash = fields.Char(readonly=True, copy=False, groups="base.group_system", index="btree_not_null")
     opt_in_expiry = fields.Datetime(string="Confirmation Link Valid Until", readonly=True, copy=False)
     opt_in_sent_date = fields.Datetime(string="Confirmation Requested On", readonly=True, copy=False)
     expiring_this_month = fields.Boolean(compute="_compute_expiring_this_month", search="_search_expiring_this_month")
@@ -166,12 +170,40 @@ class GdprConsent(models.Model):
         # else the normalized email.
         self.env.cr.execute(
             """
-            CREATE UNIQUE INDEX IF NOT EXISTS gdpr_consent_partner_purpose_uniq
-                ON gdpr_consent (partner_id, purpose_id) WHERE partner_id IS NOT NULL AND active;
-            CREATE UNIQUE INDEX IF NOT EXISTS gdpr_consent_email_purpose_uniq
-                ON gdpr_consent (email, purpose_id) WHERE partner_id IS NULL AND active;
+            DROP INDEX IF EXISTS gdpr_consent_partner_purpose_uniq;
+            DROP INDEX IF EXISTS gdpr_consent_email_purpose_uniq;
+            CREATE UNIQUE INDEX IF NOT EXISTS gdpr_consent_partner_purpose_company_uniq
+                ON gdpr_consent (partner_id, purpose_id, company_id) WHERE partner_id IS NOT NULL AND active;
+            CREATE UNIQUE INDEX IF NOT EXISTS gdpr_consent_email_purpose_company_uniq
+                ON gdpr_consent (email, purpose_id, company_id) WHERE partner_id IS NULL AND active;
             CREATE INDEX IF NOT EXISTS gdpr_consent_given_expiry_idx
                 ON gdpr_consent (expiry_date) WHERE state = 'given';
+            """
+        )
+        # A consent (and with it, by ON DELETE CASCADE, its history) is
+        # deleted only by the erasure of its subject, which declares it first
+        # in the audit log (see _gdpr_purge): no session setting opens this,
+        # and whoever declares a deletion leaves a sealed trace of it.
+        self.env.cr.execute(
+            """
+            CREATE OR REPLACE FUNCTION gdpr_consent_protect() RETURNS trigger AS $$
+            BEGIN
+                IF TG_OP = 'DELETE' AND EXISTS (
+                    SELECT 1 FROM gdpr_audit_log
+                     WHERE code = 'consent_purged' AND params->'ids' @> to_jsonb(OLD.id)) THEN
+                    RETURN OLD;
+                END IF;
+                RAISE EXCEPTION 'gdpr_consent is append-only: % refused (only an erasure declared in the audit log '
+                                'deletes a consent)', TG_OP
+                    USING ERRCODE = 'insufficient_privilege';
+            END;
+            $$ LANGUAGE plpgsql;
+            DROP TRIGGER IF EXISTS gdpr_consent_no_delete ON gdpr_consent;
+            CREATE TRIGGER gdpr_consent_no_delete BEFORE DELETE ON gdpr_consent
+                FOR EACH ROW EXECUTE FUNCTION gdpr_consent_protect();
+            DROP TRIGGER IF EXISTS gdpr_consent_no_truncate ON gdpr_consent;
+            CREATE TRIGGER gdpr_consent_no_truncate BEFORE TRUNCATE ON gdpr_consent
+                FOR EACH STATEMENT EXECUTE FUNCTION gdpr_consent_protect();
             """
         )
 
@@ -266,8 +298,10 @@ class GdprConsent(models.Model):
         if not purpose:
             raise ValidationError(self.env._("A consent needs a purpose: choose what the consent is for."))
         self._gdpr_check_purpose_basis(purpose)
-        # one consent per (subject, purpose)
-        domain = [("purpose_id", "=", purpose.id)]
+        # one consent per (subject, purpose, company)
+        company_id = vals.get("company_id") or self.env.company.id
+        vals["company_id"] = company_id
+        domain = [("purpose_id", "=", purpose.id), ("company_id", "=", company_id)]
         domain += (
             [("partner_id", "=", partner.id)]
             if partner
@@ -301,7 +335,7 @@ class GdprConsent(models.Model):
                     self.env._("A new consent can only be pending, given or refused, not '%(state)s'.", state=state)
                 )
             self._gdpr_prepare_create_vals(vals)
-            key = (vals.get("partner_id") or False, vals.get("email") or False, vals["purpose_id"])
+            key = (vals.get("partner_id") or False, vals.get("email") or False, vals["purpose_id"], vals["company_id"])
             if key in seen:
                 raise ValidationError(
                     self.env._("The same data subject and purpose appear twice: record one consent for each.")
@@ -313,8 +347,7 @@ class GdprConsent(models.Model):
             for state, proof in answers:
                 if state == "given":
                     self._gdpr_check_proof(proof.get("source"), proof.get("proof"), proof.get("proof_version"))
-        consents = super(GdprConsent, self.with_context(gdpr_consent_internal=True)).create(vals_list)
-        consents = consents.with_env(self.env)
+        consents = super().create(vals_list)
         self.env["gdpr.consent.event"]._gdpr_append(
             [
                 {
@@ -335,6 +368,8 @@ class GdprConsent(models.Model):
             "consent",
             records=consents,
             description="Consent(s) created: ids %s" % ", ".join(map(str, consents.ids)),
+            code="consent_created",
+            params={"count": len(consents), "ids": consents.ids[:50]},
         )
         return consents
 
@@ -351,8 +386,15 @@ class GdprConsent(models.Model):
         }
         return {mapping[key]: value for key, value in vals.items() if key in mapping}
 
+    def _gdpr_write_internal(self, vals):
+        """Write protected fields: for the consent's own methods only (Python,
+        never reachable over RPC: its name starts with an underscore)."""
+        return self.write({**vals, _INTERNAL: True})
+
     def write(self, vals):
-        if PROTECTED_FIELDS & set(vals) and not self.env.context.get("gdpr_consent_internal"):
+        vals = dict(vals)
+        internal = vals.pop(_INTERNAL, None) is True
+        if PROTECTED_FIELDS & set(vals) and not internal:
             raise UserError(
                 self.env._(
                     "A consent's subject, purpose, state and proof only change through "
@@ -378,21 +420,26 @@ class GdprConsent(models.Model):
         """
         if not self:
             return
-        ids = tuple(self.ids)
+        ids = list(self.ids)
+        self.flush_recordset()
+        self.env["gdpr.consent.event"].flush_model()
+        cr = self.env.cr
+        cr.execute("SELECT count(*) FROM gdpr_consent_event WHERE consent_id = ANY(%s)", (ids,))
+        events = cr.fetchone()[0]
+        # logged first: the audit log's checkpoints count the events, and
+        # this entry says where the missing ones went
         self.env["gdpr.audit.log"]._gdpr_log(
             "erasure",
             model=self._name,
             record_count=len(ids),
             description="Consent(s) and their history purged for an erasure: ids %s" % ", ".join(map(str, ids)),
+            code="consent_purged",
+            # every id: the database's trigger lets through only the consents declared here
+            params={"count": len(ids), "events": events, "ids": ids},
         )
-        self.flush_recordset()
-        cr = self.env.cr
-        cr.execute("SELECT set_config('gdpr_crm.consent_event_purge', 'on', true)")
-        try:
-            cr.execute(SQL("DELETE FROM gdpr_consent_event WHERE consent_id IN %s", ids))
-            cr.execute(SQL("DELETE FROM gdpr_consent WHERE id IN %s", ids))
-        finally:
-            cr.execute("SELECT set_config('gdpr_crm.consent_event_purge', 'off', true)")
+        # the events go with their consent (ON DELETE CASCADE): the trigger of
+        # the history lets through only the events whose consent is gone
+        cr.execute("DELETE FROM gdpr_consent WHERE id = ANY(%s)", (ids,))
         self.invalidate_model()
         self.env["gdpr.consent.event"].invalidate_model()
 
@@ -474,13 +521,13 @@ class GdprConsent(models.Model):
         event_vals = dict(event_vals or {})
         consent_vals = dict(consent_vals or {})
         previous = {consent.id: consent.state for consent in self}
-        writer = self.with_context(gdpr_consent_internal=True)
+        writer = self
         # an answer ends any pending confirmation link (hidden field: sudo)
         token_vals = {
             key: consent_vals.pop(key) for key in ("opt_in_token_hash", "opt_in_expiry") if key in consent_vals
         }
         if token_vals:
-            writer.sudo().write(token_vals)
+            writer.sudo()._gdpr_write_internal(token_vals)
         if action == "give":
             date = consent_vals.get("date_given") or fields.Datetime.now()
             by_expiry = {}
@@ -490,11 +537,11 @@ class GdprConsent(models.Model):
                 by_expiry.setdefault(expiry, self.browse())
                 by_expiry[expiry] |= consent
             for expiry, consents in by_expiry.items():
-                consents.with_context(gdpr_consent_internal=True).write(
+                consents._gdpr_write_internal(
                     {**consent_vals, "state": new_state, "expiry_date": expiry, "date_given": date}
                 )
         else:
-            writer.write({**consent_vals, "state": new_state})
+            writer._gdpr_write_internal({**consent_vals, "state": new_state})
         self.env["gdpr.consent.event"]._gdpr_append(
             [
                 {
@@ -508,9 +555,19 @@ class GdprConsent(models.Model):
                 for consent in self
             ]
         )
+        purposes = sorted(set(self.mapped("purpose_id.code")))
         self.env["gdpr.audit.log"]._gdpr_log(
             "consent",
             records=self,
+            code="consent_changed",
+            params={
+                "action": action,
+                "state": new_state,
+                "purposes": purposes,
+                "source": event_vals.get("source") or False,
+                "ids": self.ids[:50],
+                "count": len(self),
+            },
             description="Consent %s → %s (purposes: %s; source: %s); ids %s"
             % (
                 action,
@@ -728,26 +785,15 @@ class GdprConsent(models.Model):
         except (TypeError, ValueError):
             return DEFAULT_OPT_IN_VALIDITY_DAYS
 
-    @api.model
-    def _gdpr_hash_token(self, token):
-        return hash_token(token)
-
     def _gdpr_new_opt_in_token(self):
         """Issue a new confirmation token and return it in clear.
 
-        Only its SHA-256 is stored; any previous link stops working. Called
-        when the confirmation email is actually sent, so that the clear
-        token never lands in the database.
+        Only its keyed hash is stored (``gdpr.token.mixin``); any previous
+        link stops working. Called when the confirmation email is actually
+        sent, so that the clear token never lands in the database.
         """
         self.ensure_one()
-        token = new_token()
-        self.sudo().with_context(gdpr_consent_internal=True).write(
-            {
-                "opt_in_token_hash": self._gdpr_hash_token(token),
-                "opt_in_expiry": fields.Datetime.now() + timedelta(days=self._gdpr_opt_in_validity_days()),
-            }
-        )
-        return token
+        return self._gdpr_token_issue("opt_in", self._gdpr_token_validity(self._gdpr_opt_in_validity_days()))
 
     @api.model
     def _gdpr_find_by_opt_in_token(self, token):
@@ -755,37 +801,11 @@ class GdprConsent(models.Model):
 
         Empty when the token is unknown, already used or expired.
         """
-        if not token or len(token) > 128:
-            return self.browse()
-        token_hash = self._gdpr_hash_token(token)
-        consent = self.sudo().search([("opt_in_token_hash", "=", token_hash)], limit=1)
-        if not consent or not token_matches(consent.opt_in_token_hash, token):
-            return self.browse()
-        if not consent.opt_in_expiry or consent.opt_in_expiry < fields.Datetime.now():
-            return self.browse()
-        return consent
+        return self._gdpr_token_find("opt_in", token)
 
     def _gdpr_consume_opt_in_token(self, token):
         """Invalidate ``token`` atomically; True for the one caller that wins."""
-        self.ensure_one()
-        token_hash = self._gdpr_hash_token(token)
-        self.flush_recordset()
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE gdpr_consent
-                   SET opt_in_token_hash = NULL
-                 WHERE id = %s AND opt_in_token_hash = %s AND opt_in_expiry >= %s
-             RETURNING id
-                """,
-                self.id,
-                token_hash,
-                fields.Datetime.now(),
-            )
-        )
-        won = bool(self.env.cr.fetchone())
-        self.invalidate_recordset(["opt_in_token_hash"])
-        return won
+        return self._gdpr_token_consume("opt_in", token)
 
     def _gdpr_opt_in_wording(self):
         """The sentence the data subject confirms, in the current language."""
@@ -840,7 +860,7 @@ class GdprConsent(models.Model):
                 for consent in self
             ]
         )
-        self.with_context(gdpr_consent_internal=True).write({"opt_in_sent_date": fields.Datetime.now()})
+        self._gdpr_write_internal({"opt_in_sent_date": fields.Datetime.now()})
         mails = template.sudo().send_mail_batch(
             self.ids,
             force_send=force_send,
@@ -851,6 +871,8 @@ class GdprConsent(models.Model):
             "consent",
             records=self,
             description="Double opt-in requested; ids %s" % ", ".join(map(str, self.ids)),
+            code="consent_opt_in_sent",
+            params={"count": len(self), "ids": self.ids[:50]},
         )
         return mails
 
@@ -898,11 +920,17 @@ class GdprConsent(models.Model):
     def _gdpr_preference_answer(self, partner, purpose, answer, ip_address=None, user_agent=None):
         """Give or withdraw ``purpose`` for ``partner`` from the preference centre."""
         Consent = self.sudo()
-        consent = Consent.search([("partner_id", "=", partner.id), ("purpose_id", "=", purpose.id)], limit=1)
+        company = purpose.company_id or partner.company_id or self.env.company
+        consent = Consent.search(
+            [("partner_id", "=", partner.id), ("purpose_id", "=", purpose.id), ("company_id", "=", company.id)],
+            limit=1,
+        )
         if answer == "give":
             if consent.state == "given":
                 return consent
-            consent = consent or Consent.create({"partner_id": partner.id, "purpose_id": purpose.id})
+            consent = consent or Consent.create(
+                {"partner_id": partner.id, "purpose_id": purpose.id, "company_id": company.id}
+            )
             wording = self._gdpr_preference_wording(partner, purpose)
             consent.action_give(
                 source="web_form",
@@ -924,12 +952,21 @@ class GdprConsent(models.Model):
     # Helpers for other models
     # ------------------------------------------------------------------
     @api.model
-    def _gdpr_given_domain(self, purposes=None):
-        """Domain of consents currently given (and not past their expiry)."""
+    def _gdpr_given_domain(self, purposes=None, company=None):
+        """Domain of consents currently given (and not past their expiry).
+
+        A consent counts in its own company (``company``, by default the
+        current one); a consent to a shared (company-less) purpose counts
+        for every company. ``company=False``: every company's consents.
+        """
         today = fields.Date.context_today(self)
         domain = [("state", "=", "given"), "|", ("expiry_date", "=", False), ("expiry_date", ">", today)]
         if purposes is not None:
             domain.append(("purpose_id", "in", purposes))
+        if company is None:
+            company = self.env.company
+        if company is not False:
+            domain += ["|", ("purpose_id.company_id", "=", False), ("company_id", "=", company.id)]
         return domain
 
     @api.model
@@ -960,7 +997,7 @@ class GdprConsent(models.Model):
             if not target:
                 consent._gdpr_lock()
                 previous = consent.state
-                consent.with_context(gdpr_consent_internal=True).write(
+                consent._gdpr_write_internal(
                     {"partner_id": partner.id, "email": False, "lead_id": consent.lead_id.id or lead.id}
                 )
                 self.env["gdpr.consent.event"]._gdpr_append(
@@ -983,7 +1020,7 @@ class GdprConsent(models.Model):
             ):
                 target._gdpr_lock()
                 previous = target.state
-                target.with_context(gdpr_consent_internal=True).write(
+                target._gdpr_write_internal(
                     {name: consent._fields[name].convert_to_write(consent[name], consent) for name in ANSWER_FIELDS}
                 )
                 self.env["gdpr.consent.event"]._gdpr_append(
@@ -1009,6 +1046,8 @@ class GdprConsent(models.Model):
                 records=moved,
                 description="Consent(s) carried over from lead #%s to contact #%s: ids %s"
                 % (lead.id, partner.id, ", ".join(map(str, moved.ids))),
+                code="consent_carried_over",
+                params={"lead": lead.id, "partner": partner.id, "ids": moved.ids[:50]},
             )
         return moved
 
@@ -1020,7 +1059,7 @@ class GdprConsent(models.Model):
         have a consent for one purpose, the most recent answer stays active
         and the other is archived on the destination contact, history kept.
         """
-        Consent = self.sudo().with_context(gdpr_consent_internal=True)
+        Consent = self.sudo()
         src_consents = Consent.search([("partner_id", "in", src_partners.ids)])
         if not src_consents:
             return Consent
@@ -1041,9 +1080,9 @@ class GdprConsent(models.Model):
         (src_consents | archived)._gdpr_lock()
         # archive the superseded ones first: the unique index holds only
         # one active consent per (contact, purpose)
-        archived.write({"active": False})
+        archived._gdpr_write_internal({"active": False})
         archived.flush_recordset(["active"])
-        src_consents.write({"partner_id": dst_partner.id})
+        src_consents._gdpr_write_internal({"partner_id": dst_partner.id})
         self.env["gdpr.consent.event"]._gdpr_append(
             [
                 {
@@ -1066,6 +1105,8 @@ class GdprConsent(models.Model):
             records=src_consents,
             description="Consent(s) moved by a contact merge into #%s: ids %s; archived: %s"
             % (dst_partner.id, ", ".join(map(str, src_consents.ids)), ", ".join(map(str, archived.ids)) or "-"),
+            code="consent_merged",
+            params={"partner": dst_partner.id, "ids": src_consents.ids[:50], "archived": archived.ids[:50]},
         )
         return src_consents
 

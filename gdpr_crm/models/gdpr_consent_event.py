@@ -1,20 +1,23 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import hashlib
-import hmac
 import json
 import logging
-import secrets
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
+from ..lib import keys
 from .gdpr_audit_log import create_append_only_triggers
 from .gdpr_consent import CONSENT_STATES, SOURCES
 
 _logger = logging.getLogger(__name__)
 
-HMAC_SECRET_PARAM = "gdpr_crm.consent_hmac_secret"
+# The secret of the release 18.0.1.0.0, kept in the database: read by the
+# upgrade only, which re-signs the history with the keyring's key.
+LEGACY_HMAC_SECRET_PARAM = "gdpr_crm.consent_hmac_secret"
+KEY_LABEL = "consent_event"
+# The only way to create events: a key no RPC client can send (not a string).
+_APPEND = object()
 
 EVENT_ACTIONS = [
     ("create", "Created"),
@@ -87,16 +90,20 @@ class GdprConsentEvent(models.Model):
     company_id = fields.Many2one("res.company", readonly=True, index=True, ondelete="restrict")
     signature = fields.Char(readonly=True, copy=False)
     previous_signature = fields.Char(readonly=True, copy=False)
+    key_id = fields.Char(string="Key", readonly=True, copy=False, help="Fingerprint of the master secret that signed.")
 
     def init(self):
-        # The database itself refuses to change or delete an event; only the
-        # erasure of a data subject (:meth:`gdpr.consent._gdpr_purge`) may
-        # delete, inside its own transaction.
+        # The database itself refuses to change or delete an event. No
+        # session setting opens it: an event goes only with its consent
+        # (the erasure of a data subject deletes the consent, and the foreign
+        # key's ON DELETE CASCADE its events, see gdpr_consent_purge()); that
+        # deletion is logged, and the checkpoints of the audit log count the
+        # events, so that a consent removed behind Odoo's back is seen.
         self.env.cr.execute(
             """
                 CREATE OR REPLACE FUNCTION gdpr_consent_event_append_only() RETURNS trigger AS $$
                 BEGIN
-                    IF TG_OP = 'DELETE' AND current_setting('gdpr_crm.consent_event_purge', true) = 'on' THEN
+                    IF TG_OP = 'DELETE' AND NOT EXISTS (SELECT 1 FROM gdpr_consent WHERE id = OLD.consent_id) THEN
                         RETURN OLD;
                     END IF;
                     RAISE EXCEPTION 'gdpr_consent_event is append-only: % refused', TG_OP
@@ -113,22 +120,8 @@ class GdprConsentEvent(models.Model):
     # Signature
     # ------------------------------------------------------------------
     @api.model
-    def _gdpr_hmac_secret(self):
-        """Return the signing secret, generating it on first use.
-
-        Kept in ``ir.config_parameter`` (``gdpr_crm.consent_hmac_secret``),
-        generated at install, never shown in any gdpr_crm view.
-        """
-        params = self.env["ir.config_parameter"].sudo()
-        secret = params.get_param(HMAC_SECRET_PARAM)
-        if not secret:
-            secret = secrets.token_hex(32)
-            params.set_param(HMAC_SECRET_PARAM, secret)
-        return secret
-
-    @api.model
-    def _gdpr_sign(self, vals, secret=None):
-        """HMAC-SHA256 of the signed columns of ``vals`` (a dict of raw values)."""
+    def _gdpr_message(self, vals):
+        """What the signature of an event covers: its signed columns, in order."""
         payload = []
         for name in SIGNED_FIELDS:
             value = vals.get(name)
@@ -138,9 +131,14 @@ class GdprConsentEvent(models.Model):
                 value = fields.Datetime.to_string(fields.Datetime.to_datetime(value))
             # empty values (None, "", 0 of an integer column) sign alike
             payload.append(value or False)
-        message = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-        secret = secret or self._gdpr_hmac_secret()
-        return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+    @api.model
+    def _gdpr_sign(self, vals, key=None):
+        """HMAC-SHA256 of the signed columns of ``vals`` (a dict of raw values),
+        keyed with the keyring's ``consent_event`` key (outside the database)."""
+        key = key or self.env["gdpr.keyring"]._gdpr_key(KEY_LABEL)
+        return keys.sign(key, self._gdpr_message(vals))
 
     @api.model
     def _gdpr_last_signatures(self, consent_ids):
@@ -165,18 +163,23 @@ class GdprConsentEvent(models.Model):
         """Append signed events; the only way events are created."""
         last = self._gdpr_last_signatures({vals["consent_id"] for vals in vals_list})
         now = fields.Datetime.now()
-        secret = self._gdpr_hmac_secret()
+        keyring = self.env["gdpr.keyring"]
+        key_id = keyring._gdpr_key_id()
+        key = keyring._gdpr_key(KEY_LABEL, key_id)
         for vals in vals_list:
             vals.setdefault("date", now)
             vals.setdefault("user_id", self.env.uid)
             vals["previous_signature"] = last.get(vals["consent_id"]) or False
-            vals["signature"] = self._gdpr_sign(vals, secret=secret)
+            vals["signature"] = self._gdpr_sign(vals, key=key)
+            vals["key_id"] = key_id
             last[vals["consent_id"]] = vals["signature"]
-        return self.sudo().with_context(gdpr_consent_event_append=True).create(vals_list)
+        return self.sudo().create([{**vals, _APPEND: True} for vals in vals_list])
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.context.get("gdpr_consent_event_append"):
+        vals_list = [dict(vals) for vals in vals_list]
+        internal = [vals.pop(_APPEND, False) is True for vals in vals_list]
+        if not all(internal):
             self.check_access("create")
             raise UserError(
                 self.env._(
@@ -200,52 +203,97 @@ class GdprConsentEvent(models.Model):
 
         Reads the rows straight from the database, so that a change made
         behind the ORM's back is seen. Returns a dict ``{event id: reason}``
-        naming each event whose content does not match its signature, or
-        whose link to the previous event of its consent is broken (an event
-        deleted or reordered); empty when the history is intact.
+        naming each event whose content does not match its signature (or
+        whose key is unknown), or whose link to the previous event of its
+        consent is broken (an event deleted or reordered); empty when the
+        history is intact.
         """
-        secret = self._gdpr_hmac_secret()  # before the SELECT: it may query the database
+        keyring = self.env["gdpr.keyring"].sudo()
+        key_cache = {}
         self.env.flush_all()
-        columns = SQL(", ").join(SQL.identifier(name) for name in ("id", *SIGNED_FIELDS, "signature"))
+        columns = SQL(", ").join(SQL.identifier(name) for name in ("id", *SIGNED_FIELDS, "signature", "key_id"))
         where = SQL("WHERE consent_id IN %s", tuple(consent_ids)) if consent_ids else SQL()
         self.env.cr.execute(SQL("SELECT %s FROM gdpr_consent_event %s ORDER BY consent_id, id", columns, where))
         problems = {}
         previous = {}
         names = [desc[0] for desc in self.env.cr.description]
-        while rows := self.env.cr.fetchmany(5000):
-            for values in rows:
-                self._gdpr_check_row(dict(zip(names, values, strict=True)), previous, problems, secret)
+        rows = self.env.cr.fetchall()
+        for values in rows:
+            row = dict(zip(names, values, strict=True))
+            if row["key_id"] not in key_cache:
+                key_cache[row["key_id"]] = keyring._gdpr_key(KEY_LABEL, row["key_id"]) if row["key_id"] else None
+            self._gdpr_check_row(row, previous, problems, key_cache[row["key_id"]])
         return problems
 
     @api.model
-    def _gdpr_check_row(self, row, previous, problems, secret):
+    def _gdpr_check_row(self, row, previous, problems, key):
         """Check one event row; record what is wrong in ``problems``."""
-        expected = self._gdpr_sign(row, secret=secret)
-        if not row["signature"] or not hmac.compare_digest(expected, row["signature"]):
+        if not key or not keys.verify(key, self._gdpr_message(row), row["signature"]):
             problems[row["id"]] = "signature"
         elif (row["previous_signature"] or False) != previous.get(row["consent_id"], False):
             problems[row["id"]] = "chain"
         previous[row["consent_id"]] = row["signature"]
 
     @api.model
-    def action_verify_signatures(self):
-        """Button for the DPO: verify the whole history and say the result."""
-        problems = self._gdpr_verify_signatures()
-        self.env["gdpr.audit.log"]._gdpr_log(
-            "consent",
-            model=self._name,
-            record_count=len(problems),
-            description="Consent history verified: %s event(s) tampered with%s"
-            % (len(problems), (": ids %s" % ", ".join(map(str, sorted(problems)))) if problems else ""),
+    def _gdpr_consents_off_history(self, limit=1000):
+        """Ids of the consents whose state is not the state of their last event
+        (changed behind the ORM's back, or their newest events removed)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT c.id FROM gdpr_consent c
+              LEFT JOIN LATERAL (
+                    SELECT e.state FROM gdpr_consent_event e
+                     WHERE e.consent_id = c.id ORDER BY e.id DESC LIMIT 1) last ON true
+             WHERE last.state IS DISTINCT FROM c.state
+             ORDER BY c.id LIMIT %s
+            """,
+            (limit,),
         )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def action_verify_signatures(self):
+        """Button for the DPO: verify the whole history and say the result.
+
+        A list button calls it on the selected records (or none): the whole
+        history is verified either way.
+        """
+        if not self.env.user.has_group("gdpr_crm.group_gdpr_dpo"):
+            raise AccessError(self.env._("Only the Data Protection Officer can verify the consent history."))
+        Event = self.browse().sudo()
+        problems = Event._gdpr_verify_signatures()
+        off_history = Event._gdpr_consents_off_history()
+        ids = sorted(problems)
+        self.env["gdpr.audit.log"].sudo()._gdpr_log_verification(
+            "consent_verified",
+            {"count": len(problems), "ids": ids[:50]},
+            "Consent history verified: %s event(s) tampered with%s"
+            % (len(problems), (": ids %s" % ", ".join(map(str, ids[:50]))) if problems else ""),
+            record_count=len(problems),
+            model=self._name,
+        )
+        messages = []
         if problems:
-            message = self.env._(
-                "The consent history was tampered with: %(count)s event(s) do not match "
-                "their signature or their place in the history (ids: %(ids)s). "
-                "Keep a copy of the database and investigate.",
-                count=len(problems),
-                ids=", ".join(map(str, sorted(problems))),
+            messages.append(
+                self.env._(
+                    "The consent history was tampered with: %(count)s event(s) do not match "
+                    "their signature or their place in the history (ids: %(ids)s). "
+                    "Keep a copy of the database and investigate.",
+                    count=len(problems),
+                    ids=", ".join(map(str, ids)),
+                )
             )
+        if off_history:
+            messages.append(
+                self.env._(
+                    "%(count)s consent(s) do not have the state of their last event (ids: %(ids)s): "
+                    "they were changed outside of Odoo.",
+                    count=len(off_history),
+                    ids=", ".join(map(str, off_history[:50])),
+                )
+            )
+        if messages:
+            message = " ".join(messages)
             kind = "danger"
         else:
             message = self.env._("Every consent event matches its signature: the history is intact.")
@@ -257,6 +305,6 @@ class GdprConsentEvent(models.Model):
                 "title": self.env._("Consent history"),
                 "message": message,
                 "type": kind,
-                "sticky": bool(problems),
+                "sticky": bool(messages),
             },
         }

@@ -39,6 +39,9 @@ STATES = [
 OPEN_STATES = ("new", "verified", "in_progress")
 # Changed only by the workflow methods, never by a plain create or write.
 WORKFLOW_FIELDS = {"state", "identity_verified", "date_executed", "is_extended"}
+# Marks the writes of the workflow's own methods: a dict key no RPC client
+# can send (not a string), unlike a context key.
+_TRANSITION = object()
 
 # GDPR art. 12(3): one month to answer, which may be extended by two months.
 RESPONSE_MONTHS = 1
@@ -231,8 +234,8 @@ class GdprRequest(models.Model):
                 )
             )
 
-    def _gdpr_check_workflow_fields(self, vals):
-        if WORKFLOW_FIELDS & set(vals) and not self.env.context.get("gdpr_request_transition"):
+    def _gdpr_check_workflow_fields(self, vals, transition=False):
+        if WORKFLOW_FIELDS & set(vals) and not transition:
             raise UserError(
                 self.env._(
                     "The status, identity verification, execution and extension of a privacy request change only "
@@ -242,7 +245,7 @@ class GdprRequest(models.Model):
             )
 
     def _gdpr_write_transition(self, vals):
-        return self.with_context(gdpr_request_transition=True).write(vals)
+        return self.write({**vals, _TRANSITION: True})
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -273,7 +276,8 @@ class GdprRequest(models.Model):
         return requests
 
     def write(self, vals):
-        self._gdpr_check_workflow_fields(vals)
+        vals = dict(vals)
+        self._gdpr_check_workflow_fields(vals, transition=vals.pop(_TRANSITION, None) is True)
         if {"request_type", "partner_id", "requester_email", "channel", "date_received"} & set(vals):
             for request in self:
                 self._gdpr_validate_vals(vals, current=request)

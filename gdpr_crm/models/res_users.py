@@ -66,7 +66,9 @@ class ResUsers(models.Model):
         super()._update_last_login()
         AuditLog = self.env["gdpr.audit.log"]
         if AuditLog._gdpr_logging_enabled():
-            AuditLog._gdpr_log("login", model="res.users", res_id=self.env.uid, user=self.env.user, description="Login")
+            AuditLog._gdpr_log(
+                "login", model="res.users", res_id=self.env.uid, user=self.env.user, description="Login", code="login"
+            )
 
     @classmethod
     def _login(cls, db, credential, user_agent_env):
@@ -85,8 +87,7 @@ class ResUsers(models.Model):
         """
         try:
             with cls.pool.cursor() as cr:
-                # never wait long for the chain's lock while someone is logging in
-                cr.execute("SET LOCAL lock_timeout = '10s'")
+                # an INSERT of its own: it takes no lock, and is sealed after its commit
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 AuditLog = env["gdpr.audit.log"]
                 if not AuditLog._gdpr_logging_enabled():
@@ -101,6 +102,7 @@ class ResUsers(models.Model):
                     res_id=user.id,
                     user=user,
                     description="Failed login" if user else "Failed login for an unknown login",
+                    code="login_failed" if user else "login_failed_unknown",
                 )
         except Exception:
             _logger.warning("gdpr_crm: could not log a failed login", exc_info=True)

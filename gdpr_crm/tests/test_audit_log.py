@@ -10,7 +10,8 @@ from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
-from ..models.gdpr_audit_log import GENESIS_HASH, compute_entry_hash
+from ..lib import keys
+from ..models.gdpr_audit_log import GENESIS_HASH, seal_message
 from .common import GdprCase
 
 
@@ -32,15 +33,24 @@ class TestAuditLog(GdprCase):
     # Chain -------------------------------------------------------------------------
     def test_entries_are_chained(self):
         first = self.AuditLog._gdpr_log("request", model="res.partner", res_id=self.partner.id, description="one")
-        second = self.AuditLog._gdpr_log("consent", records=self.partner, description="deux — élève « ok »")
+        second = self.AuditLog._gdpr_log(
+            "consent", records=self.partner, description="deux — élève « ok »", code="login", params={"n": [1, 2]}
+        )
+        # written unsealed (no lock, no read of the chain), sealed in id order afterwards
+        self.assertFalse(second.hash)
+        self.assertTrue(self.AuditLog._gdpr_seal())
         self.assertEqual(second.previous_hash, first.hash)
+        self.assertEqual(second.chain_seq, first.chain_seq + 1)
         self.assertEqual(len(second.hash), 64)
         self.env.cr.execute(
             "SELECT id, create_date, user_ref, event_type, model, res_id, record_count, description, "
-            "ip_address, user_agent, company_id FROM gdpr_audit_log WHERE id = %s",
+            "ip_address, user_agent, company_id, code, params FROM gdpr_audit_log WHERE id = %s",
             (second.id,),
         )
-        self.assertEqual(compute_entry_hash(first.hash, self.env.cr.dictfetchone()), second.hash)
+        row = self.env.cr.dictfetchone()
+        # keyed: the key derives from the configuration's secret, not from the database
+        key = self.env["gdpr.keyring"]._gdpr_key("audit", second.key_id)
+        self.assertEqual(keys.sign(key, seal_message(first.hash, row, second.chain_seq)), second.hash)
         self.assertEqual(second.res_id, self.partner.id)
         self.assertEqual(second.record_count, 1)
         self.assertIs(self.AuditLog.verify_chain(), False)
@@ -51,7 +61,7 @@ class TestAuditLog(GdprCase):
         self.AuditLog._gdpr_log("request", description="warm-up")
         self.env.cr.execute("SELECT count(*) FROM gdpr_audit_log")
         before = self.env.cr.fetchone()[0]
-        # one round trip: lock, read of the chain head and INSERT (gdpr_audit_log_append)
+        # one round trip: the INSERT (no lock, no read of the chain head)
         with self.assertQueryCount(1):
             self.AuditLog._gdpr_log("request", model="res.partner", res_id=self.partner.id, description="cheap")
         self.env.cr.execute("SELECT count(*) FROM gdpr_audit_log")
@@ -100,7 +110,7 @@ class TestAuditLog(GdprCase):
         self.AuditLog._gdpr_log("request", description="before")
         tampered = self.AuditLog._gdpr_log("export", model="res.partner", record_count=3, description="exported")
         self.AuditLog._gdpr_log("request", description="after")
-        self.assertIs(self.AuditLog.verify_chain(), False)
+        self.assertIs(self.AuditLog.verify_chain(), False)  # seals them
         self.env.flush_all()
         self.env.cr.execute("ALTER TABLE gdpr_audit_log DISABLE TRIGGER gdpr_audit_log_append_only")
         self.env.cr.execute("UPDATE gdpr_audit_log SET record_count = 1 WHERE id = %s", (tampered.id,))
@@ -134,7 +144,7 @@ class TestAuditLog(GdprCase):
         self.AuditLog._gdpr_log("request", description="one")
         removed = self.AuditLog._gdpr_log("request", description="two")
         following = self.AuditLog._gdpr_log("request", description="three")
-        self.env.flush_all()
+        self.AuditLog._gdpr_seal()
         self.env.cr.execute("ALTER TABLE gdpr_audit_log DISABLE TRIGGER gdpr_audit_log_append_only")
         self.env.cr.execute("DELETE FROM gdpr_audit_log WHERE id = %s", (removed.id,))
         self.env.cr.execute("ALTER TABLE gdpr_audit_log ENABLE TRIGGER gdpr_audit_log_append_only")

@@ -784,7 +784,7 @@ class TestRequestDownload(HttpCase):
 
     def test_expiry_shown_in_the_requester_time_zone(self):
         self.request.company_id.partner_id.tz = "Europe/Paris"
-        self.request.with_context(gdpr_request_transition=True).write(
+        self.request._gdpr_write_transition(
             {"download_expiry": datetime(2026, 12, 24, 10, 30)}
         )
         self.assertEqual(self.request.requester_tz, "Europe/Paris")
@@ -793,7 +793,7 @@ class TestRequestDownload(HttpCase):
         self.assertIn("11:30", response.text, "10:30 UTC is 11:30 in Paris in winter")
         self.assertIn("Europe/Paris", response.text)
         # a contact's own time zone wins over the company's
-        self.request.with_context(gdpr_request_transition=True).write(
+        self.request._gdpr_write_transition(
             {"partner_id": self.env["res.partner"].create({"name": "Dee Load", "tz": "America/New_York"}).id}
         )
         self.assertEqual(self.request.requester_tz, "America/New_York")
