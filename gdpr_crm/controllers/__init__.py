@@ -1,3 +1,4 @@
 from . import download
 from . import main
 from . import session
+from . import rpc

@@ -93,11 +93,15 @@ class GdprAuditCheckpoint(models.Model):
                 for label, value in rows
             ),
         )
-        return self.env["mail.mail"].sudo().create(
-            {
-                "subject": self.env._("Privacy audit log checkpoint #%(id)s", id=self.id),
-                "body_html": body,
-                "email_to": ", ".join(users.mapped("email_formatted")),
-                "auto_delete": False,
-            }
+        return (
+            self.env["mail.mail"]
+            .sudo()
+            .create(
+                {
+                    "subject": self.env._("Privacy audit log checkpoint #%(id)s", id=self.id),
+                    "body_html": body,
+                    "email_to": ", ".join(users.mapped("email_formatted")),
+                    "auto_delete": False,
+                }
+            )
         )

@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import contextlib
+import contextvars
 import json
 import logging
 from datetime import timedelta
@@ -82,6 +84,21 @@ VERIFICATION_LOG_MINUTES = 10
 # key of the transaction's deferred entries in cr.precommit.data
 PENDING_KEY = "gdpr.audit.log.pending"
 
+# The caller of the XML-RPC or JSON-RPC call being dispatched (Odoo hides
+# ``request`` meanwhile): (ip address, user agent), see controllers/rpc.py.
+_RPC_CLIENT = contextvars.ContextVar("gdpr_crm_rpc_client", default=None)
+
+
+@contextlib.contextmanager
+def rpc_client(httprequest):
+    """Remember the caller of an RPC call while it is dispatched."""
+    token = _RPC_CLIENT.set((httprequest.remote_addr, (httprequest.user_agent.string or "")[:USER_AGENT_MAX]))
+    try:
+        yield
+    finally:
+        _RPC_CLIENT.reset(token)
+
+
 # Automatic logging (logins, exports, personal-data changes, access changes)
 # can be switched off inside the server process only, for the benchmark's
 # baseline (bench/bench_audit.py). It is deliberately not a context key: an
@@ -106,7 +123,7 @@ HASHED_COLUMNS = (
 )
 # Columns written by the seal, once, on an entry that had none.
 SEAL_COLUMNS = ("hash", "previous_hash", "chain_seq", "key_id")
-INSERTED_COLUMNS = tuple(column for column in HASHED_COLUMNS if column != "id") + ("user_id",)
+INSERTED_COLUMNS = (*(column for column in HASHED_COLUMNS if column != "id"), "user_id")
 
 _TRIGGER_SQL = f"""
 CREATE OR REPLACE FUNCTION gdpr_audit_log_protect() RETURNS trigger
@@ -201,8 +218,7 @@ def seal_message(previous_hash, row, chain_seq):
 def checkpoint_message(values):
     """What the signature of a checkpoint covers."""
     return "|".join(
-        str(values[name] or 0)
-        for name in ("chain_seq", "entry_id", "hash", "event_count", "event_max_id", "date")
+        str(values[name] or 0) for name in ("chain_seq", "entry_id", "hash", "event_count", "event_max_id", "date")
     )
 
 
@@ -293,14 +309,14 @@ class GdprAuditLog(models.Model):
         for name, value in (self.params or {}).items():
             labels = PARAM_LABELS.get(name)
             if labels and value in labels:
-                value = self.env._(labels[value])
+                value = self.env._(labels[value])  # a lazy text: translated in the reader's language
             elif isinstance(value, list):
                 value = ", ".join(map(str, value)) or "-"
             elif value in (None, False, ""):
                 value = "-"
             values[name] = value
         try:
-            return self.env._(template, **values)
+            return self.env._(template) % values
         except (KeyError, TypeError, ValueError):
             return False
 
@@ -310,16 +326,22 @@ class GdprAuditLog(models.Model):
     @api.model
     def _gdpr_request_ip(self):
         try:
-            return request.httprequest.remote_addr if request else False
+            if request:
+                return request.httprequest.remote_addr
         except RuntimeError:  # outside of an HTTP request
             return False
+        client = _RPC_CLIENT.get()
+        return client[0] if client else False
 
     @api.model
     def _gdpr_request_user_agent(self):
         try:
-            return request.httprequest.user_agent.string[:USER_AGENT_MAX] if request else False
+            if request:
+                return request.httprequest.user_agent.string[:USER_AGENT_MAX]
         except (RuntimeError, AttributeError):
             return False
+        client = _RPC_CLIENT.get()
+        return (client[1] or False) if client else False
 
     @api.model
     def _gdpr_logging_enabled(self):
@@ -491,7 +513,7 @@ class GdprAuditLog(models.Model):
         def seal():
             try:
                 seal_in_own_transaction(registry)
-            except Exception:  # noqa: BLE001 - the cron seals what is left; never fail the request
+            except Exception:
                 _logger.info("gdpr.audit.log: sealing after commit postponed to the cron", exc_info=True)
 
     def _gdpr_append(self, vals):
@@ -638,7 +660,9 @@ class GdprAuditLog(models.Model):
         keyring = self.env["gdpr.keyring"]
         key_id = keyring._gdpr_key_id()
         signature = keyring._gdpr_hmac(KEY_LABEL, "checkpoint|" + checkpoint_message(values), key_id)
-        checkpoint = self.env["gdpr.audit.checkpoint"]._gdpr_insert({**values, "key_id": key_id, "signature": signature})
+        checkpoint = self.env["gdpr.audit.checkpoint"]._gdpr_insert(
+            {**values, "key_id": key_id, "signature": signature}
+        )
         _logger.info(
             "gdpr_crm audit checkpoint: db=%s checkpoint=%s seq=%s entry=%s hash=%s events=%s/%s date=%s key=%s "
             "signature=%s",
@@ -782,9 +806,7 @@ class GdprAuditLog(models.Model):
             cr.execute("SELECT hash FROM gdpr_audit_log WHERE chain_seq = %s", (checkpoint["chain_seq"],))
             row = cr.fetchone()
             if not row or row[0] != checkpoint["hash"]:
-                problems.append(
-                    {"kind": "checkpoint", "id": checkpoint["entry_id"], "checkpoint": checkpoint["id"]}
-                )
+                problems.append({"kind": "checkpoint", "id": checkpoint["entry_id"], "checkpoint": checkpoint["id"]})
         valid = [cp for cp in checkpoints if not any(p.get("checkpoint") == cp["id"] for p in problems)]
         if valid:
             last = valid[-1]
@@ -800,7 +822,12 @@ class GdprAuditLog(models.Model):
             purged = cr.fetchone()[0]
             if present + purged < last["event_count"]:
                 problems.append(
-                    {"kind": "events", "id": False, "checkpoint": last["id"], "missing": last["event_count"] - present - purged}
+                    {
+                        "kind": "events",
+                        "id": False,
+                        "checkpoint": last["id"],
+                        "missing": last["event_count"] - present - purged,
+                    }
                 )
         off_history = self.env["gdpr.consent.event"].sudo()._gdpr_consents_off_history()
         problems.extend({"kind": "consent", "id": consent_id} for consent_id in off_history)

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
+from odoo.osv import expression
 
 
 class GdprAuditMixin(models.AbstractModel):
@@ -20,6 +21,9 @@ class GdprAuditMixin(models.AbstractModel):
     _name = "gdpr.audit.mixin"
     _description = "Personal Data Audit and Perimeter"
 
+    gdpr_audit_log_count = fields.Integer(
+        string="Audit Log Entries", compute="_compute_gdpr_audit_log_count", groups="gdpr_crm.group_gdpr_dpo"
+    )
     gdpr_in_perimeter = fields.Boolean(
         string="In My Perimeter",
         compute="_compute_gdpr_in_perimeter",
@@ -57,6 +61,53 @@ class GdprAuditMixin(models.AbstractModel):
 
     def _search_gdpr_in_perimeter(self, operator, value):
         return self.env["res.users"]._gdpr_perimeter_search(self._gdpr_perimeter_domain(), operator, value)
+
+    # Audit log entries about the record ------------------------------------------
+    # The models whose entries are about the data subject they point to.
+    _gdpr_audit_related_models = ("gdpr.consent", "gdpr.request")
+
+    def _gdpr_audit_refs(self):
+        """``{model: {res_id: record id}}``: the audit log entries about these
+        records are those of the records themselves, of their consents and of
+        their rights requests (found through their many2one to this model)."""
+        refs = {self._name: {record_id: record_id for record_id in self.ids}}
+        for model_name in self._gdpr_audit_related_models:
+            Model = self.env[model_name].sudo().with_context(active_test=False)
+            links = [
+                name
+                for name, field in Model._fields.items()
+                if field.type == "many2one" and field.comodel_name == self._name and field.store
+            ]
+            for link in links:
+                for group, ids in Model._read_group([(link, "in", self.ids)], [link], ["id:array_agg"]):
+                    for res_id in ids:
+                        refs.setdefault(model_name, {})[res_id] = group.id
+        return refs
+
+    def _gdpr_audit_domain(self):
+        refs = self._gdpr_audit_refs()
+        domains = [[("model", "=", model), ("res_id", "in", list(ids))] for model, ids in refs.items() if ids]
+        return expression.OR(domains) if domains else expression.FALSE_DOMAIN
+
+    def _compute_gdpr_audit_log_count(self):
+        refs = self._gdpr_audit_refs()
+        counts = dict.fromkeys(self.ids, 0)
+        domain = self._gdpr_audit_domain()
+        for model, res_id, count in (
+            self.env["gdpr.audit.log"].sudo()._read_group(domain, ["model", "res_id"], ["__count"])
+        ):
+            record_id = refs.get(model, {}).get(res_id)
+            if record_id in counts:
+                counts[record_id] += count
+        for record in self:
+            record.gdpr_audit_log_count = counts.get(record.id, 0)
+
+    def action_gdpr_view_audit_log(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("gdpr_crm.gdpr_audit_log_action")
+        action["domain"] = self._gdpr_audit_domain()
+        action["context"] = {}
+        return action
 
     @api.model_create_multi
     def create(self, vals_list):

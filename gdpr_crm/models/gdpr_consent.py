@@ -10,7 +10,6 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, email_normalize
 
-
 _logger = logging.getLogger(__name__)
 
 CONSENT_STATES = [
@@ -101,7 +100,7 @@ class GdprConsent(models.Model):
         index="btree_not_null",
         ondelete="restrict",
         readonly=True,
-        help="The data subject. Empty for the consent of a lead without contact, " "identified by its email.",
+        help="The data subject. Empty for the consent of a lead without contact, identified by its email.",
     )
     email = fields.Char(
         readonly=True,
@@ -283,8 +282,7 @@ class GdprConsent(models.Model):
             else:
                 raise ValidationError(
                     self.env._(
-                        "The lead '%(lead)s' has neither a contact nor an email: add one before "
-                        "recording a consent.",
+                        "The lead '%(lead)s' has neither a contact nor an email: add one before recording a consent.",
                         lead=lead.display_name,
                     )
                 )
@@ -488,7 +486,7 @@ class GdprConsent(models.Model):
         if not (proof_version or "").strip():
             raise ValidationError(
                 self.env._(
-                    "Enter the version of that wording (of the form, script or page), " "so that it can be found again."
+                    "Enter the version of that wording (of the form, script or page), so that it can be found again."
                 )
             )
 

@@ -31,6 +31,11 @@ class ResConfigSettings(models.TransientModel):
     )
 
     # ---- audit ----
+    gdpr_secret_in_database = fields.Boolean(
+        string="Privacy Keys in the Database",
+        compute="_compute_gdpr_secret_in_database",
+        help="The configuration file has no gdpr_crm_secret: the keys derive from a secret kept in the database.",
+    )
     gdpr_perimeter_enabled = fields.Boolean(
         string="Salespeople See Only Their Perimeter",
         config_parameter="gdpr_crm.perimeter_enabled",
@@ -108,3 +113,8 @@ class ResConfigSettings(models.TransientModel):
             for message in errors.values():
                 if message:
                     raise ValidationError(message)
+
+    def _compute_gdpr_secret_in_database(self):
+        in_database = self.env["gdpr.keyring"]._gdpr_secret_in_database()
+        for settings in self:
+            settings.gdpr_secret_in_database = in_database

@@ -192,10 +192,6 @@ class ResPartner(models.Model):
     def _gdpr_perimeter_domain(self):
         return self.env["res.users"]._gdpr_partner_perimeter_domain()
 
-    gdpr_audit_log_count = fields.Integer(
-        string="Audit Log Entries", compute="_compute_gdpr_audit_log_count", groups="gdpr_crm.group_gdpr_dpo"
-    )
-
     @api.model
     def _gdpr_audit_personal_fields(self):
         """Fields holding personal data: their changes are logged (names, not values)."""
@@ -210,22 +206,6 @@ class ResPartner(models.Model):
     def _gdpr_sensitive_fields(self):
         """Free-text fields readable only by the groups chosen in Settings."""
         return frozenset({"comment"})
-
-    def _compute_gdpr_audit_log_count(self):
-        counts = dict(
-            self.env["gdpr.audit.log"]
-            .sudo()
-            ._read_group([("model", "=", self._name), ("res_id", "in", self.ids)], ["res_id"], ["__count"])
-        )
-        for partner in self:
-            partner.gdpr_audit_log_count = counts.get(partner.id, 0)
-
-    def action_gdpr_view_audit_log(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("gdpr_crm.gdpr_audit_log_action")
-        action["domain"] = [("model", "=", self._name), ("res_id", "=", self.id)]
-        action["context"] = {}
-        return action
 
     # ---- data subject ----
     def _gdpr_subject_partner(self):

@@ -784,9 +784,7 @@ class TestRequestDownload(HttpCase):
 
     def test_expiry_shown_in_the_requester_time_zone(self):
         self.request.company_id.partner_id.tz = "Europe/Paris"
-        self.request._gdpr_write_transition(
-            {"download_expiry": datetime(2026, 12, 24, 10, 30)}
-        )
+        self.request._gdpr_write_transition({"download_expiry": datetime(2026, 12, 24, 10, 30)})
         self.assertEqual(self.request.requester_tz, "Europe/Paris")
         response = self.url_open(f"/gdpr/download/{self.token}")
         self.assertEqual(response.status_code, 200)
