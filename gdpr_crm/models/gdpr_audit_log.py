@@ -3,6 +3,7 @@ import contextlib
 import contextvars
 import json
 import logging
+import os
 from datetime import timedelta
 
 from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
@@ -101,9 +102,10 @@ def rpc_client(httprequest):
 
 # Automatic logging (logins, exports, personal-data changes, access changes)
 # can be switched off inside the server process only, for the benchmark's
-# baseline (bench/bench_audit.py). It is deliberately not a context key: an
-# RPC client must not be able to hide its exports from the log.
-AUTOMATIC_LOGGING = True
+# baseline (bench/bench_audit.py), or by the server's environment variable
+# GDPR_CRM_AUDIT_AUTOMATIC=0 (bench/bench_concurrency.py). It is deliberately
+# not a context key: an RPC client must not be able to hide its exports.
+AUTOMATIC_LOGGING = os.environ.get("GDPR_CRM_AUDIT_AUTOMATIC", "1") != "0"
 
 # Columns covered by the seal (the keyed hash), in this order.
 HASHED_COLUMNS = (

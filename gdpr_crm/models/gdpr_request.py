@@ -8,8 +8,6 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import email_normalize, mute_logger
 
-from ..lib.tokens import MAX_TOKEN_LENGTH, hash_token, new_token, token_matches
-
 REQUEST_TYPES = [
     ("access", "Access"),
     ("rectification", "Rectification"),
@@ -65,7 +63,8 @@ class GdprRequest(models.Model):
 
     _name = "gdpr.request"
     _description = "Data Subject Request"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "gdpr.token.mixin"]
+    _gdpr_token_slots = {"download": ("download_token_hash", "download_expiry")}
     _order = "date_received desc, id desc"
     _mail_post_access = "read"
 
@@ -643,25 +642,16 @@ class GdprRequest(models.Model):
         without one, the link works for the configured number of days.
         """
         self.ensure_one()
-        token = new_token()
         now = fields.Datetime.now()
         expiry = self.download_expiry
         if not expiry or expiry <= now:
             expiry = now + timedelta(days=self._gdpr_download_validity_days())
-        self.sudo().write({"download_token_hash": hash_token(token), "download_expiry": expiry})
-        return token
+        return self._gdpr_token_issue("download", expiry=expiry)
 
     @api.model
     def _gdpr_get_by_download_token(self, token):
         """The request whose download link ``token`` is valid now, or an empty recordset."""
-        if not token or len(token) < 20 or len(token) > MAX_TOKEN_LENGTH:
-            return self.browse()
-        request = self.sudo().search([("download_token_hash", "=", hash_token(token))], limit=1)
-        if not request or not token_matches(request.download_token_hash, token):
-            return self.browse()
-        if not request.download_expiry or request.download_expiry < fields.Datetime.now():
-            return self.browse()
-        return request
+        return self._gdpr_token_find("download", token)
 
     def action_send_response(self):
         """Email the answer to the requester; with files, a download link rather than the files."""

@@ -36,11 +36,13 @@ class GdprTokenMixin(models.AbstractModel):
             for _fingerprint, secret in keyring._gdpr_master_secrets()
         ]
 
-    def _gdpr_token_issue(self, slot, validity):
-        """A new token for ``slot``, valid for ``validity`` (a timedelta); any
-        previous token of the slot stops working. Returns it in clear: put it
-        in the email, never in the database."""
+    def _gdpr_token_issue(self, slot, validity=None, expiry=None):
+        """A new token for ``slot``, valid for ``validity`` (a timedelta) or
+        until ``expiry`` (a datetime); any previous token of the slot stops
+        working. Returns it in clear: put it in the email, never in the
+        database."""
         self.ensure_one()
+        expiry = expiry or fields.Datetime.now() + validity
         hash_field, expiry_field = self._gdpr_token_slots[slot]
         token = new_token()
         self.env.cr.execute(
@@ -50,7 +52,7 @@ class GdprTokenMixin(models.AbstractModel):
                 SQL.identifier(hash_field),
                 self._gdpr_token_hashes(slot, token)[0],
                 SQL.identifier(expiry_field),
-                fields.Datetime.now() + validity,
+                expiry,
                 self.id,
             )
         )
@@ -109,3 +111,32 @@ class GdprTokenMixin(models.AbstractModel):
         except (TypeError, ValueError):
             days = 7
         return timedelta(days=min(max(days, 1), 365))
+
+    # Links that must not need a row: signed, expiring, never stored -----------
+    @api.model
+    def _gdpr_signed_token(self, scope, res_id, validity):
+        """A link token for record ``res_id`` of ``scope`` (e.g. the preference
+        centre of a contact, in every marketing email): ``<id>-<expiry>-<HMAC>``
+        under the key ``token``, valid for ``validity`` (a timedelta). Nothing
+        is stored; it cannot be forged without the master secret."""
+        expiry = int((fields.Datetime.now() + validity).timestamp())
+        key = self.env["gdpr.keyring"].sudo()._gdpr_key(KEY_LABEL)
+        return f"{res_id}-{expiry}-{keys.sign(key, f'{scope}|{res_id}|{expiry}')}"
+
+    @api.model
+    def _gdpr_signed_token_id(self, scope, token):
+        """The record id of a valid (signed, unexpired) ``token`` of ``scope``, or None."""
+        if not token or not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+            return None
+        res_id, _sep, rest = token.partition("-")
+        expiry, _sep, signature = rest.partition("-")
+        if not (res_id.isdigit() and expiry.isdigit() and signature):
+            return None
+        if int(expiry) < fields.Datetime.now().timestamp():
+            return None
+        message = f"{scope}|{res_id}|{expiry}"
+        keyring = self.env["gdpr.keyring"].sudo()
+        for _fingerprint, secret in keyring._gdpr_master_secrets():
+            if keys.verify(keys.derive_key(secret, KEY_LABEL), message, signature):
+                return int(res_id)
+        return None

@@ -1,10 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import consteq
-from odoo.tools.misc import hmac as odoo_hmac
 
 PREFERENCES_SCOPE = "gdpr_crm-preferences"
+# The preference link of a marketing email works this long (it must expire too).
+PREFERENCES_VALIDITY_DAYS = 365
 
 
 class ResPartner(models.Model):
@@ -138,19 +140,19 @@ class ResPartner(models.Model):
         )
 
     def _gdpr_preferences_token(self):
+        """A signed, expiring token (gdpr.token.mixin) for this contact's preference centre."""
         self.ensure_one()
-        return "%s-%s" % (self.id, odoo_hmac(self.env(su=True), PREFERENCES_SCOPE, self.id))
+        return self.env["gdpr.token.mixin"]._gdpr_signed_token(
+            PREFERENCES_SCOPE, self.id, timedelta(days=PREFERENCES_VALIDITY_DAYS)
+        )
 
     @api.model
     def _gdpr_from_preferences_token(self, token):
-        """Return the contact of a preference-centre token (empty if forged)."""
-        partner_id, _sep, signature = (token or "").partition("-")
-        if not partner_id.isdigit() or not signature or len(signature) > 128:
+        """Return the contact of a preference-centre token (empty if forged or expired)."""
+        partner_id = self.env["gdpr.token.mixin"]._gdpr_signed_token_id(PREFERENCES_SCOPE, token)
+        if not partner_id:
             return self.browse()
-        expected = odoo_hmac(self.env(su=True), PREFERENCES_SCOPE, int(partner_id))
-        if not consteq(expected, signature):
-            return self.browse()
-        return self.browse(int(partner_id)).sudo().with_context(active_test=False).exists()
+        return self.browse(partner_id).sudo().with_context(active_test=False).exists()
 
     def _gdpr_preferences_url(self):
         """Absolute URL of this contact's preference centre, for every marketing email."""

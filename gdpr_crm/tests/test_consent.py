@@ -1,5 +1,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import hashlib
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -583,7 +582,7 @@ class TestDoubleOptInMail(ConsentCase):
         self.assertNotIn("__gdpr_opt_in_token__", body)
         token = body.split("/gdpr/consent/")[1].split('"')[0]
         self.assertGreaterEqual(len(token), 40)
-        self.assertEqual(consent.sudo().opt_in_token_hash, hashlib.sha256(token.encode()).hexdigest())
+        self.assertEqual(consent.sudo().opt_in_token_hash, consent._gdpr_token_hashes("opt_in", token)[0])
         self.assertNotIn(token, mails.body_html)
         self.assertEqual(self.Consent._gdpr_find_by_opt_in_token(token), consent)
         validity = consent.opt_in_expiry - fields.Datetime.now()
@@ -637,6 +636,12 @@ class TestDoubleOptInMail(ConsentCase):
         for bad in (forged, "%s-" % self.partner.id, "abc", "", token[:-1] + ("1" if token[-1] == "0" else "0")):
             with self.subTest(token=bad):
                 self.assertFalse(Partner._gdpr_from_preferences_token(bad))
+        # the link expires (a year), and a later expiry cannot be forged
+        partner_id, expiry, signature = token.split("-")
+        self.assertFalse(Partner._gdpr_from_preferences_token(f"{partner_id}-{int(expiry) + 86400}-{signature}"))
+        later = fields.Datetime.now() + timedelta(days=400)
+        with patch.object(fields.Datetime, "now", lambda *args: later):
+            self.assertFalse(Partner._gdpr_from_preferences_token(token))
 
 
 @tagged("post_install", "-at_install", "gdpr_crm")

@@ -1,5 +1,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import hashlib
 import re
 from datetime import date, datetime, timedelta
 from unittest.mock import patch
@@ -457,7 +456,7 @@ class TestRequestWorkflow(GdprRequestCase):
         body = mail._prepare_outgoing_list()[0]["body"]
         token = re.search(r"/gdpr/download/([A-Za-z0-9_-]+)", body).group(1)
         self.assertNotEqual(token, DOWNLOAD_TOKEN_MARKER)
-        self.assertEqual(request.sudo().download_token_hash, hashlib.sha256(token.encode()).hexdigest())
+        self.assertEqual(request.sudo().download_token_hash, request._gdpr_token_hashes("download", token)[0])
         self.assertEqual(self.Request._gdpr_get_by_download_token(token), request)
         self.assertFalse(self.Request._gdpr_get_by_download_token(request.sudo().download_token_hash))
         self.env.flush_all()

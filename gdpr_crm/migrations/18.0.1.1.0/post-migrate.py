@@ -21,6 +21,7 @@ import json
 import logging
 
 from odoo import SUPERUSER_ID, api
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -67,7 +68,8 @@ def _verify_legacy_chain(cr):
     )
     purge = cr.fetchone()
     anchor = purge and (purge[0] or purge[1])
-    cr.execute(f"SELECT {', '.join(LEGACY_COLUMNS)}, hash, previous_hash FROM gdpr_audit_log ORDER BY id")
+    columns = SQL(", ").join(SQL.identifier(name) for name in (*LEGACY_COLUMNS, "hash", "previous_hash"))
+    cr.execute(SQL("SELECT %s FROM gdpr_audit_log ORDER BY id", columns))
     expected = None
     for row in cr.dictfetchall():
         if expected is None:
@@ -103,8 +105,8 @@ def _resign_consent_events(env, legacy_secret):
     from odoo.addons.gdpr_crm.lib import keys
     from odoo.addons.gdpr_crm.models.gdpr_consent_event import SIGNED_FIELDS
 
-    columns = ", ".join(("id", *SIGNED_FIELDS, "signature"))
-    cr.execute(f"SELECT {columns} FROM gdpr_consent_event ORDER BY consent_id, id")
+    columns = SQL(", ").join(SQL.identifier(name) for name in ("id", *SIGNED_FIELDS, "signature"))
+    cr.execute(SQL("SELECT %s FROM gdpr_consent_event ORDER BY consent_id, id", columns))
     names = [desc[0] for desc in cr.description]
     rows = [dict(zip(names, values, strict=True)) for values in cr.fetchall()]
     updates, refused = [], []
