@@ -982,8 +982,9 @@ class GdprConsent(models.Model):
         email_consents = Consent.search([("partner_id", "=", False), ("email", "=", email)])
         if not email_consents:
             return self.browse()
+        # one consent per (subject, purpose, company)
         existing = {
-            consent.purpose_id: consent
+            (consent.purpose_id, consent.company_id): consent
             for consent in Consent.search(
                 [("partner_id", "=", partner.id), ("purpose_id", "in", email_consents.purpose_id.ids)]
             )
@@ -991,7 +992,7 @@ class GdprConsent(models.Model):
         note = "Carried over from lead #%s" % lead.id
         moved = Consent.browse()
         for consent in email_consents:
-            target = existing.get(consent.purpose_id)
+            target = existing.get((consent.purpose_id, consent.company_id))
             if not target:
                 consent._gdpr_lock()
                 previous = consent.state
@@ -1061,19 +1062,19 @@ class GdprConsent(models.Model):
         src_consents = Consent.search([("partner_id", "in", src_partners.ids)])
         if not src_consents:
             return Consent
-        by_purpose = {c.purpose_id: c for c in Consent.search([("partner_id", "=", dst_partner.id)])}
+        by_purpose = {(c.purpose_id, c.company_id): c for c in Consent.search([("partner_id", "=", dst_partner.id)])}
         archived = Consent.browse()
         for consent in src_consents.sorted(lambda c: c._gdpr_last_answer_date(), reverse=True):
-            current = by_purpose.get(consent.purpose_id)
+            current = by_purpose.get((consent.purpose_id, consent.company_id))
             if current:
                 newer = consent.state != "pending" and (
                     current.state == "pending" or consent._gdpr_last_answer_date() > current._gdpr_last_answer_date()
                 )
                 archived |= current if newer else consent
                 if newer:
-                    by_purpose[consent.purpose_id] = consent
+                    by_purpose[(consent.purpose_id, consent.company_id)] = consent
             else:
-                by_purpose[consent.purpose_id] = consent
+                by_purpose[(consent.purpose_id, consent.company_id)] = consent
         previous = {c.id: c.state for c in src_consents}
         (src_consents | archived)._gdpr_lock()
         # archive the superseded ones first: the unique index holds only

@@ -35,14 +35,19 @@ class GdprKeyring(models.AbstractModel):
 
     def init(self):
         if not config.get(SECRET_OPTION):
-            self.env.cr.execute(
-                """
+            self._gdpr_generate_fallback()
+
+    @api.model
+    def _gdpr_generate_fallback(self):
+        """Generate the fallback secret kept in the database, once."""
+        self.env.cr.execute(
+            """
                 INSERT INTO ir_config_parameter (key, value, create_uid, write_uid, create_date, write_date)
                 VALUES (%s, %s, 1, 1, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
                 ON CONFLICT (key) DO NOTHING
                 """,
-                [FALLBACK_PARAM, secrets.token_urlsafe(32)],
-            )
+            [FALLBACK_PARAM, secrets.token_urlsafe(32)],
+        )
 
     @api.model
     def _gdpr_secret_in_database(self):
@@ -54,6 +59,11 @@ class GdprKeyring(models.AbstractModel):
         """``[(fingerprint, secret)]``: the current master secret first, then
         the former ones still accepted for verification."""
         current = config.get(SECRET_OPTION) or self.env["ir.config_parameter"].sudo().get_param(FALLBACK_PARAM)
+        if not current:
+            # installed with a secret in the configuration, since removed from it
+            self._gdpr_generate_fallback()
+            self.env.registry.clear_cache()
+            current = self.env["ir.config_parameter"].sudo().get_param(FALLBACK_PARAM)
         if not current:
             raise RuntimeError("gdpr_crm has no master secret: set gdpr_crm_secret in the configuration file")
         olds = [s.strip() for s in (config.get(OLD_SECRETS_OPTION) or "").split(",") if s.strip()]

@@ -91,9 +91,7 @@ class TestConsentPublicPages(HttpCase):
         consent = self.Consent.create({"partner_id": self.partner.id, "purpose_id": self.newsletter.id})
         path = self._new_link(consent)
         csrf = self._csrf(self._get(path))
-        consent.sudo().with_context(gdpr_consent_internal=True).write(
-            {"opt_in_expiry": fields.Datetime.now() - timedelta(minutes=1)}
-        )
+        consent.sudo()._gdpr_write_internal({"opt_in_expiry": fields.Datetime.now() - timedelta(minutes=1)})
         events = self._events(consent)
         for response in (self._get(path), self._post(path, csrf)):
             self.assertEqual(response.status_code, 404)
