@@ -59,7 +59,8 @@ def start_server(args, db, logging_on):
         "--log-level=warn",
         "--limit-time-real=600",
     ]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log = open(args.server_log, "a")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     wait_for(f"http://localhost:{args.port}")
     return server
 
@@ -126,6 +127,7 @@ def main():
     parser.add_argument("--password", default="admin")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--port", type=int, default=8269)
+    parser.add_argument("--server-log", default="bench_concurrency_server.log")
     args = parser.parse_args()
     db = f"{args.template}_bench"
     url = f"http://localhost:{args.port}"
