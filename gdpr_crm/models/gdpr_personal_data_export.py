@@ -35,14 +35,16 @@ class GdprPersonalData(models.AbstractModel):
     def _gdpr_export_fields(self, model):
         """Refinement hook: the fields of ``model`` (a recordset) that an
         export holds, in order. Default: every stored field except binary
-        ones and secrets (passwords, tokens, keys)."""
+        ones and secrets (passwords, tokens, keys); a field of the
+        personal-data registry is never taken for a secret."""
+        personal = set(self._gdpr_registry(model._name).get(model._name, ()))
         return [
             fname
             for fname, field in model._fields.items()
             if field.store
             and field.type not in ("binary", "image")
             and fname != "id"
-            and not EXPORT_EXCLUDED_FIELD_RE.search(fname)
+            and (fname in personal or not EXPORT_EXCLUDED_FIELD_RE.search(fname))
         ]
 
     @api.model
