@@ -35,6 +35,7 @@
         "data/mail_template_consent.xml",
         "views/gdpr_consent_views.xml",
         "views/gdpr_consent_templates.xml",
+        "views/gdpr_subject_mixin_views.xml",
         "views/res_partner_views.xml",
         "views/crm_lead_views.xml",
         "wizards/gdpr_consent_record_views.xml",

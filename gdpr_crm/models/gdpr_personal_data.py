@@ -87,8 +87,9 @@ class GdprPersonalData(models.AbstractModel):
     _description = "Personal Data Engine"
 
     def init(self):
+        # the indexes themselves are created by _register_hook, at the end of
+        # the installation, once the registry's declarations are loaded
         self._gdpr_ensure_trigram()
-        self._gdpr_ensure_indexes()
 
     def _register_hook(self):
         """A module installed or updated after gdpr_crm (``mass_mailing``…)

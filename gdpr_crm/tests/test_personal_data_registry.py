@@ -224,3 +224,43 @@ class TestPersonalDataRegistry(GdprCase):
         # a company's name is not a person's name
         self.assertEqual(self.engine._gdpr_subject_names(set(self.acme.ids)), [])
         self.assertEqual(self.engine._gdpr_subject_names(set(self.jo.ids), ["jo  SUBJECT"]), ["jo SUBJECT"])
+
+
+@tagged("post_install", "-at_install", "gdpr_crm")
+class TestSubjectMixin(GdprCase):
+    """Contacts and leads share the data-subject mixin: its consent fields and
+    helpers, and one Privacy tab."""
+
+    def test_one_privacy_tab_for_both_forms(self):
+        shared = self.env.ref("gdpr_crm.gdpr_subject_mixin_view_privacy")
+        self.assertEqual(shared.model, "gdpr.subject.mixin")
+        for model in ("res.partner", "crm.lead"):
+            arch = self.env[model].with_user(self.user_salesman).get_view(view_type="form")["arch"]
+            self.assertIn('name="gdpr_privacy_consents"', arch, model)
+            self.assertIn('name="gdpr_consent_ids"', arch, model)
+            self.assertIn('name="action_gdpr_record_consent"', arch, model)
+            self.assertIn('name="gdpr_privacy_main"', arch, model)
+
+    def test_consent_helpers_shared(self):
+        for model in ("res.partner", "crm.lead"):
+            self.assertIsInstance(self.env[model], type(self.env["gdpr.subject.mixin"]), model)
+        partner = self.env["res.partner"].create({"name": "Ana Subject", "email": "ana@example.com"})
+        lead = self.env["crm.lead"].create({"name": "Deal", "partner_id": partner.id})
+        web_lead = self.env["crm.lead"].create({"name": "Web", "email_from": "web@example.com"})
+        purpose = self.env.ref("gdpr_crm.purpose_newsletter")
+        Consent = self.env["gdpr.consent"]
+        proof = {"source": "paper", "proof": "I agree to receive the newsletter.", "proof_version": "v1"}
+        Consent.create({"partner_id": partner.id, "purpose_id": purpose.id}).action_give(**proof)
+        Consent.create({"email": "web@example.com", "purpose_id": purpose.id}).action_give(**proof)
+        self.assertTrue(partner._gdpr_has_consent("newsletter"))
+        self.assertTrue(lead._gdpr_has_consent("newsletter"), "a lead shows its contact's consents")
+        self.assertTrue(web_lead._gdpr_has_consent("newsletter"), "or its email's")
+        self.assertFalse(lead._gdpr_has_consent("profiling"))
+        self.assertEqual(lead.gdpr_consent_count, 1)
+        self.assertEqual(partner.gdpr_consent_purpose_ids, purpose)
+        self.assertEqual(
+            self.env["crm.lead"].search([("gdpr_consent_purpose_ids.code", "=", "newsletter")]), lead | web_lead
+        )
+        self.assertEqual(self.env["res.partner"].search([("gdpr_consent_purpose_ids", "=", purpose.id)]), partner)
+        self.assertEqual(lead.action_gdpr_record_consent()["context"]["default_partner_id"], partner.id)
+        self.assertEqual(web_lead.action_gdpr_record_consent()["context"]["default_email"], "web@example.com")
