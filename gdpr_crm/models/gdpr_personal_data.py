@@ -13,7 +13,9 @@ registry's fields that have a ``match``:
 
 - ``partner``: many2one and many2many fields to ``res.partner``;
 - ``email_normalized``: compared for equality;
-- ``email``: an address inside the value (regex, served by a trigram index);
+- ``email``: an address among the value's text (one or several addresses,
+  display names…), compared through ``gdpr_email_tokens(column)``, a GIN
+  index on the addresses of the column;
 - ``phone``: the last 9 digits (served by an expression index);
 - ``text``: the emails and phones quoted in the value, read through
   ``gdpr.mention``, an index kept up to date (free text is never scanned);
@@ -70,6 +72,23 @@ RELATED_VIA = {
 }
 
 
+# The email addresses in a text, lowercased: what the ``email`` columns are
+# indexed and compared by (GIN over the array), one index lookup per address
+# even in a column holding several ("Jo <jo@example.com>, ann@example.org").
+EMAIL_TOKENS_FUNCTION = "gdpr_email_tokens"
+EMAIL_TOKENS_SQL = r"""
+CREATE OR REPLACE FUNCTION gdpr_email_tokens(value text) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT coalesce(array_agg(DISTINCT lower(trim(BOTH '.' FROM m[1]))), '{}')
+      FROM regexp_matches(
+               value,
+               '([[:alnum:]_.!#$%&''*+/=?^`{|}~-]+@[[:alnum:]_-]+(\.[[:alnum:]_-]+)*\.[[:alpha:]]{2,63})',
+               'g'
+           ) AS m
+$$
+"""
+
+
 def _index_name(table, column, suffix):
     name = f"{INDEX_PREFIX}{table}_{column}_{suffix}"
     if len(name) > 63:
@@ -90,6 +109,7 @@ class GdprPersonalData(models.AbstractModel):
         # the indexes themselves are created by _register_hook, at the end of
         # the installation, once the registry's declarations are loaded
         self._gdpr_ensure_trigram()
+        self.env.cr.execute(EMAIL_TOKENS_SQL)
 
     def _register_hook(self):
         """A module installed or updated after gdpr_crm (``mass_mailing``…)
@@ -220,9 +240,10 @@ class GdprPersonalData(models.AbstractModel):
           ``crm_lead.email_normalized``), partial (``IS NOT NULL``);
         - a btree on the second column of partner many2many tables;
         - a btree on ``(res_model, res_id)`` of many2one_reference fields;
-        - a trigram (GIN) index on the ``email`` columns (an address inside
-          the value: ``mail_mail.email_to``, ``mailing_trace.email``…) and on
-          the free text searched for name mentions;
+        - a GIN index on the addresses of the ``email`` columns (one or
+          several addresses among other text: ``mail_mail.email_to``,
+          ``mailing_trace.email``…: ``gdpr_email_tokens(column)``);
+        - a trigram (GIN) index on the free text searched for name mentions;
         - an expression btree on the last 9 digits of ``phone`` columns.
         """
         cr = self.env.cr
@@ -283,8 +304,13 @@ class GdprPersonalData(models.AbstractModel):
                 if (table, fname) not in btree and (table, model_field, fname) not in btree_pairs:
                     want(f"{table}.{fname}", _index_name(table, fname, "idx"), table, f'"{model_field}", "{fname}"')
             for fname in fields_by_kind["email"]:
-                if has_trigram and (table, fname) not in trigram:
-                    want(f"{table}.{fname}", _index_name(table, fname, "trgm"), table, f'"{fname}" gin_trgm_ops', "gin")
+                want(
+                    f"{table}.{fname}",
+                    _index_name(table, fname, "emails"),
+                    table,
+                    f'{EMAIL_TOKENS_FUNCTION}("{fname}")',
+                    "gin",
+                )
             for fname in fields_by_kind["phone"]:
                 want(
                     f"{table}.{fname}",
@@ -327,6 +353,9 @@ class GdprPersonalData(models.AbstractModel):
         Every index the engine creates is named ``gdpr_…`` and dropped when
         gdpr_crm is uninstalled.
         """
+        self.env.cr.execute(SQL("SELECT 1 FROM pg_proc WHERE proname = %s", EMAIL_TOKENS_FUNCTION))
+        if not self.env.cr.fetchone():
+            self.env.cr.execute(EMAIL_TOKENS_SQL)
         specs = self._gdpr_index_specs()
         if not specs:
             return []
@@ -372,6 +401,7 @@ class GdprPersonalData(models.AbstractModel):
         names = [row[0] for row in cr.fetchall()]
         for name in names:
             cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(name)))
+        cr.execute(SQL("DROP FUNCTION IF EXISTS %s(text) CASCADE", SQL.identifier(EMAIL_TOKENS_FUNCTION)))
         return names
 
     # ------------------------------------------------------------------
@@ -676,17 +706,10 @@ class GdprPersonalData(models.AbstractModel):
         return self.env.cr.fetchall()
 
     @api.model
-    def _gdpr_email_regex(self, emails):
-        """A PostgreSQL regex matching any of ``emails`` as a whole address."""
-        alternatives = "|".join(re.escape(e).replace("\\-", "-") for e in emails)
-        return rf"(^|[^a-z0-9._%+-])({alternatives})($|[^a-z0-9_.-]|\.($|[^a-z0-9_-]))"
-
-    @api.model
     def _gdpr_direct_queries(self, discovered, partner_ids, emails, phone_keys):
         """``SELECT model, id, field`` of the records whose fields match the
         subject: one index lookup each (see :meth:`_gdpr_index_specs`)."""
         queries = []
-        email_regex = self._gdpr_email_regex(emails) if emails else None
         for model_name, fields_by_kind in discovered.items():
             model = self.env[model_name]
             table = SQL.identifier(model._table)
@@ -730,12 +753,13 @@ class GdprPersonalData(models.AbstractModel):
                 for fname in fields_by_kind["email"]:
                     queries.append(
                         SQL(
-                            "(SELECT %s::varchar, id, %s::varchar FROM %s WHERE %s ~* %s)",
+                            "(SELECT %s::varchar, id, %s::varchar FROM %s WHERE %s(%s) && %s::text[])",
                             model_name,
                             fname,
                             table,
+                            SQL.identifier(EMAIL_TOKENS_FUNCTION),
                             SQL.identifier(fname),
-                            email_regex,
+                            emails,
                         )
                     )
             if phone_keys:
