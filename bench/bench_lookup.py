@@ -18,6 +18,7 @@ through ODOO_HOME or the setup.env that ./scripts/setup.sh writes:
 """
 
 import argparse
+import re
 import statistics
 import time
 from collections import Counter
@@ -46,11 +47,21 @@ def odoo_lookup(env, name, email):
     return run
 
 
-def explain(env, sql_list):
+# Tables with more rows than this must never be read by a sequential scan.
+LARGE_TABLE_ROWS = 10_000
+SEQ_SCAN_RE = re.compile(r"Seq Scan on (\w+)")
+
+
+def explain(env, sql_list, seq_scans=None):
+    """Print the EXPLAIN ANALYZE of each query; add to ``seq_scans`` the
+    tables it reads sequentially."""
     for query in sql_list:
         env.cr.execute("EXPLAIN (ANALYZE, BUFFERS, TIMING) " + env.cr.mogrify(*_split(query)).decode())
-        print("\n".join(row[0] for row in env.cr.fetchall()))
+        plan = "\n".join(row[0] for row in env.cr.fetchall())
+        print(plan)
         print()
+        if seq_scans is not None:
+            seq_scans.update(SEQ_SCAN_RE.findall(plan))
 
 
 def _split(query):
@@ -101,13 +112,37 @@ def main():
             "database {}: {:,} contacts, {:,} leads, {:,} messages, {:,} activities, {:,} attachments,"
             " {:,} followers, {:,} mention index rows".format(args.database, *sizes)
         )
+        if "mailing.trace" in env:
+            cr.execute("SELECT (SELECT count(*) FROM mailing_trace), (SELECT count(*) FROM mail_mail)")
+            print("mass_mailing installed: {:,} mailing traces, {:,} outgoing emails kept".format(*cr.fetchone()))
+        else:
+            print("mass_mailing not installed")
+        discovered = engine._gdpr_discover()
+        print(
+            "lookup columns: "
+            + ", ".join(
+                f"{env[model]._table}.{fname}"
+                for model, by_kind in sorted(discovered.items())
+                for kind in ("email", "phone")
+                for fname in by_kind[kind]
+            )
+        )
+        cr.execute(
+            "SELECT relname FROM pg_class WHERE relkind = 'r' AND reltuples > %s",
+            [LARGE_TABLE_ROWS],
+        )
+        large_tables = {row[0] for row in cr.fetchall()}
+        seq_scans = set()
         cr.execute("SELECT id, model FROM ir_model")
         model_names = dict(cr.fetchall())
         # The first report printed in a database compiles and stores its
         # CSS bundle (ir.attachment), as any first print does: do it once.
         engine._gdpr_export_pdf(engine._gdpr_export_data({}), "warm-up")
         cr.commit()
-        header = f"{'subject':<24}{'records':>8}{'find':>10}{'Odoo':>10}{'ratio':>8}{'export':>10}{'+PDF':>8}"
+        header = (
+            f"{'subject':<24}{'records':>8}{'find':>10}{'Odoo':>10}{'ratio':>8}{'export':>10}{'+PDF':>8}"
+            f"{'+names':>10}{'named':>6}"
+        )
         print(header)
         print("-" * len(header))
         misses = []
@@ -128,10 +163,14 @@ def main():
                 cr.execute("ROLLBACK TO SAVEPOINT bench_export")
 
             t_full, _none = timed(full_export, args.runs)
+            t_prov, provenance = timed(lambda kw=kwargs: engine._gdpr_find_provenance(**kw), args.runs)
+            named = sum(
+                1 for records in provenance.values() for info in records.values() if info["relation"] == "name_mention"
+            )
             total = sum(len(ids) for ids in found.values())
             print(
                 f"{label:<24}{total:>8}{t_find * 1000:>8.1f}ms{t_odoo * 1000:>8.1f}ms"
-                f"{t_odoo / t_find:>7.1f}x{t_export * 1000:>8.1f}ms{t_full:>7.2f}s"
+                f"{t_odoo / t_find:>7.1f}x{t_export * 1000:>8.1f}ms{t_full:>7.2f}s{t_prov * 1000:>8.1f}ms{named:>6}"
             )
             ours = {(m, i) for m, ids in found.items() for i in ids}
             theirs = {(model_names[m], i) for m, i, _active in rows}
@@ -139,11 +178,24 @@ def main():
             if args.explain:
                 print(f"== EXPLAIN ANALYZE, {label}: Odoo's lookup")
                 explain(env, [odoo_lookup_query(env, name, email)])
-                print(f"== EXPLAIN ANALYZE, {label}: gdpr_crm's find")
-                explain_engine(env, engine, kwargs)
+                print(f"== EXPLAIN ANALYZE, {label}: gdpr_crm's find, with the name mentions")
+                explain_engine(env, engine, kwargs, seq_scans)
         print()
         print("find: gdpr.personal.data._gdpr_find; Odoo: privacy.lookup.wizard._get_query() + execute;")
-        print("export: JSON data + CSV zip; +PDF: the three attachments with the QWeb PDF (wkhtmltopdf).")
+        print("export: JSON data + CSV zip; +PDF: the three attachments with the QWeb PDF (wkhtmltopdf);")
+        print("+names: _gdpr_find_provenance (the same, with the relation of each record and the possible")
+        print("mentions of the full name, found through trigram indexes); named: those name mentions.")
+        if args.explain:
+            large = sorted(seq_scans & large_tables)
+            print(
+                f"Sequential scans of tables over {LARGE_TABLE_ROWS:,} rows in gdpr_crm's queries: "
+                + (", ".join(large) if large else "none")
+                + (
+                    f" (small tables read sequentially: {', '.join(sorted(seq_scans - large_tables))})"
+                    if seq_scans - large_tables
+                    else ""
+                )
+            )
         print()
         print("What Odoo's lookup misses (records found by gdpr_crm only), and finds beyond it:")
         for label, missed, extra in misses:
@@ -155,7 +207,7 @@ def odoo_lookup_query(env, name, email):
     return env["privacy.lookup.wizard"].new({"name": name, "email": email})._get_query()
 
 
-def explain_engine(env, engine, kwargs):
+def explain_engine(env, engine, kwargs, seq_scans=None):
     Engine = type(engine)
     original = Engine._gdpr_execute_union
 
@@ -163,12 +215,12 @@ def explain_engine(env, engine, kwargs):
         from odoo.tools import SQL
 
         if queries:
-            explain(env, [SQL(" UNION ALL ").join(queries)])
+            explain(env, [SQL(" UNION ALL ").join(queries)], seq_scans)
         return original(self, queries)
 
     Engine._gdpr_execute_union = capture
     try:
-        engine._gdpr_find(**kwargs)
+        engine._gdpr_find_provenance(**kwargs)
     finally:
         Engine._gdpr_execute_union = original
 

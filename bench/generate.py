@@ -6,7 +6,9 @@ At --scale 1: 100,000 contacts (10% companies, 20% of the people attached to
 one), 200,000 leads, 1,000,000 chatter messages (12% of them quoting a
 contact's email address, 4% a phone number, a third written by contacts,
 a fifth with notifications), 100,000 activities (some notes quoting emails),
-50,000 attachments, 300,000 followers. --scale 2 doubles everything.
+50,000 attachments, 300,000 followers, 20,000 notes naming a contact (possible
+name mentions) and, when mass_mailing is installed, 400,000 mailing traces and
+100,000 outgoing emails kept. --scale 2 doubles everything.
 
 Bulk SQL (INSERT … SELECT generate_series), then the mention index of
 gdpr_crm is rebuilt with its own batched backfill and the tables are
@@ -164,12 +166,105 @@ STEPS = [
     ),
 ]
 
+# With mass_mailing installed: its tables hold the contacts' addresses too
+# (a mailing trace per recipient, the outgoing emails kept), and some notes
+# name the contacts (possible name mentions, found through a trigram index).
+MAILING_STEPS = [
+    (
+        "mailing traces",
+        """
+        INSERT INTO mailing_trace (trace_type, model, res_id, email, mass_mailing_id, trace_status,
+                                   sent_datetime, create_uid, write_uid, create_date, write_date)
+        SELECT 'mail', 'res.partner', %(first)s + (t * 7) %% %(partners)s,
+               'contact' || ((t * 7) %% %(partners)s + 1) || '@example' || (((t * 7) %% %(partners)s + 1) %% 50)
+               || '.com', %(mailing)s, 'sent', now(), 2, 2, now(), now()
+          FROM generate_series(1, %(traces)s) AS t
+        """,
+    ),
+    (
+        "outgoing emails",
+        """
+        INSERT INTO mail_mail (mail_message_id, email_to, body_html, state, auto_delete,
+                               create_uid, write_uid, create_date, write_date)
+        SELECT %(first_message)s, '"Contact ' || ((e * 11) %% %(partners)s + 1) || '" <contact'
+               || ((e * 11) %% %(partners)s + 1) || '@example' || (((e * 11) %% %(partners)s + 1) %% 50)
+               || '.com>', '<p>Newsletter</p>', 'exception', false, 2, 2, now(), now()
+          FROM generate_series(1, %(mails)s) AS e
+        """,
+    ),
+]
+NAME_STEPS = [
+    (
+        "notes naming contacts",
+        """
+        INSERT INTO mail_message (model, res_id, body, message_type, subtype_id, author_id, email_from, date,
+                                  create_uid, write_uid, create_date, write_date)
+        SELECT 'res.partner', %(first)s + (n * 53) %% %(partners)s,
+               '<p>Lunch with Contact ' || ((n * 97) %% %(partners)s + 1) || ' next week.</p>',
+               'comment', 2, 3, '"Mitchell Admin" <admin@yourcompany.example.com>', now(), 2, 2, now(), now()
+          FROM generate_series(1, %(named)s) AS n
+        """,
+    ),
+]
+
+
+def extra_steps(env, cr, scale):
+    """The steps of the mass_mailing tables (when installed) and of the notes
+    naming contacts, on a database already filled; returns the tables changed."""
+    cr.execute("SELECT min(id), max(id) FROM res_partner WHERE name LIKE 'Contact %%' OR name LIKE 'Company %%'")
+    first, last = cr.fetchone()
+    cr.execute("SELECT min(id) FROM mail_message")
+    params = {
+        "first": first,
+        "partners": last - first + 1,
+        "first_message": cr.fetchone()[0],
+        "traces": 400_000 * scale,
+        "mails": 100_000 * scale,
+        "named": 20_000 * scale,
+    }
+    steps = list(NAME_STEPS)
+    tables = ["mail_message"]
+    if "mailing.trace" in env:
+        mailing = env["mailing.mailing"].create(
+            {"subject": "Bench newsletter", "mailing_model_id": env["ir.model"]._get_id("res.partner")}
+        )
+        params["mailing"] = mailing.id
+        steps += MAILING_STEPS
+        tables += ["mailing_trace", "mail_mail"]
+    for name, sql in steps:
+        t0 = time.monotonic()
+        cr.execute(sql, params)
+        print(f"{name:>15}: {cr.rowcount:>9,} rows in {time.monotonic() - t0:6.1f} s", flush=True)
+        cr.commit()
+    return tables
+
+
+def reindex_mentions(env, cr):
+    """gdpr_crm's mention index, rebuilt with its own batched backfill."""
+    t0 = time.monotonic()
+    Mention = env["gdpr.mention"]
+    for model_name in Mention._gdpr_mention_sources():
+        Mention._gdpr_set_watermark(model_name, 0)
+    cr.execute("DELETE FROM gdpr_mention")
+    remaining = 1
+    while remaining:
+        done, remaining = Mention._gdpr_backfill_batch(batch_size=20_000)
+        cr.commit()
+        print(f"{'mention index':>15}: {done:>9,} records indexed, {remaining:,} remaining", flush=True)
+    cr.execute("SELECT count(*) FROM gdpr_mention")
+    print(f"{'mention index':>15}: {cr.fetchone()[0]:>9,} rows in {time.monotonic() - t0:6.1f} s", flush=True)
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-d", "--database", required=True, help="database with gdpr_crm installed")
     parser.add_argument("-c", "--config", help="Odoo configuration file (database host, user…)")
     parser.add_argument("--scale", type=int, default=1, help="multiply every count (2: the doubled size)")
+    parser.add_argument(
+        "--extra-only",
+        action="store_true",
+        help="on a database already filled: add only the mass_mailing rows and the notes naming contacts",
+    )
     args = parser.parse_args()
 
     registry = open_registry(args.database, args.config)
@@ -188,6 +283,14 @@ def main():
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
         if "gdpr.mention" not in env:
             raise SystemExit(f"gdpr_crm is not installed in {args.database}: install it first (-i gdpr_crm).")
+        if args.extra_only:
+            # (the new rows quote no email or phone: the mention index stays)
+            tables = extra_steps(env, cr, s)
+            cr.commit()
+            cr._cnx.autocommit = True
+            cr.execute("VACUUM ANALYZE " + ", ".join(tables))
+            print(f"done in {time.monotonic() - started:.0f} s")
+            return
         cr.execute("SELECT count(*) FROM res_partner")
         if cr.fetchone()[0] > 10_000:
             raise SystemExit(f"{args.database} already holds more than 10,000 contacts: use a fresh database.")
@@ -209,19 +312,8 @@ def main():
             cr.commit()
             print(f"{name:>15}: {cr.rowcount:>9,} rows in {time.monotonic() - t0:6.1f} s", flush=True)
 
-        # gdpr_crm's mention index, with its own batched backfill
-        t0 = time.monotonic()
-        Mention = env["gdpr.mention"]
-        for model_name in Mention._gdpr_mention_sources():
-            Mention._gdpr_set_watermark(model_name, 0)
-        cr.execute("DELETE FROM gdpr_mention")
-        remaining = 1
-        while remaining:
-            done, remaining = Mention._gdpr_backfill_batch(batch_size=20_000)
-            cr.commit()
-            print(f"{'mention index':>15}: {done:>9,} records indexed, {remaining:,} remaining", flush=True)
-        cr.execute("SELECT count(*) FROM gdpr_mention")
-        print(f"{'mention index':>15}: {cr.fetchone()[0]:>9,} rows in {time.monotonic() - t0:6.1f} s", flush=True)
+        extra_steps(env, cr, s)
+        reindex_mentions(env, cr)
         cr.commit()
     with registry.cursor() as cr:
         # Rewrite the bulk-loaded tables: compact, with fresh statistics, and
@@ -233,6 +325,7 @@ def main():
         cr.execute(
             "VACUUM (FULL, ANALYZE) res_partner, crm_lead, mail_message, mail_notification, mail_followers,"
             " mail_activity, ir_attachment, gdpr_mention"
+            + (", mailing_trace, mail_mail" if "mailing.trace" in registry else "")
         )
         print(f"{'vacuum full':>15}: {time.monotonic() - t0:6.1f} s", flush=True)
     print(f"done in {time.monotonic() - started:.0f} s")

@@ -87,7 +87,7 @@ class GdprConsentController(http.Controller):
             return self._gdpr_invalid_link()
         env_lang = {"lang": self._gdpr_page_lang(partner)}
         Consent = request.env["gdpr.consent"].sudo().with_context(**env_lang)
-        purposes = Consent._gdpr_preference_purposes(partner)
+        purposes = partner.with_context(**env_lang)._gdpr_preference_purposes()
         message = False
         if request.httprequest.method == "POST":
             purpose = purposes.filtered(lambda p: str(p.id) == (purpose_id or ""))
@@ -95,7 +95,9 @@ class GdprConsentController(http.Controller):
                 return self._gdpr_invalid_link()
             try:
                 with request.env.cr.savepoint():
-                    Consent._gdpr_preference_answer(partner, purpose, answer, **self._gdpr_client_info())
+                    partner.with_context(**env_lang)._gdpr_preference_answer(
+                        purpose, answer, **self._gdpr_client_info()
+                    )
             except (UserError, ValidationError) as error:
                 _logger.info("Preference of contact %s refused: %s", partner.id, error)
                 return self._gdpr_invalid_link()
@@ -110,7 +112,7 @@ class GdprConsentController(http.Controller):
                 {
                     "purpose": purpose,
                     "consent": consents.filtered(lambda c, p=purpose: c.purpose_id == p)[:1],
-                    "wording": Consent._gdpr_preference_wording(partner, purpose),
+                    "wording": partner.with_context(**env_lang)._gdpr_preference_wording(purpose),
                 }
                 for purpose in purposes.with_context(**env_lang)
             ],

@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 
+from .gdpr_consent import ANSWER_FIELDS as CONSENT_ANSWER_FIELDS
+
 
 class CrmLead(models.Model):
     _name = "crm.lead"
@@ -37,30 +39,8 @@ class CrmLead(models.Model):
         return self.env["gdpr.request"]._gdpr_action_about(self, context)
 
     # ---- consent ----
-    gdpr_consent_ids = fields.Many2many(
-        "gdpr.consent",
-        string="Consents",
-        compute="_compute_gdpr_consent_ids",
-        groups="gdpr_crm.group_gdpr_user",
-        help="Consents of the data subject of this lead: its contact, or its email when it has none.",
-    )
-    gdpr_consent_event_ids = fields.Many2many(
-        "gdpr.consent.event",
-        string="Consent History",
-        compute="_compute_gdpr_consent_ids",
-        groups="gdpr_crm.group_gdpr_user",
-    )
-    gdpr_consent_count = fields.Integer(
-        string="Consent Count", compute="_compute_gdpr_consent_ids", groups="gdpr_crm.group_gdpr_user"
-    )
-    gdpr_consent_purpose_ids = fields.Many2many(
-        "gdpr.purpose",
-        string="Consented Purposes",
-        compute="_compute_gdpr_consent_purpose_ids",
-        search="_search_gdpr_consent_purpose_ids",
-        help="Purposes the data subject of this lead currently consents to (given and not expired).",
-    )
-
+    # (the consent fields and helpers are those of gdpr.subject.mixin: a
+    # lead shows the consents of its contact, or of its email without one)
     def _gdpr_consent_subject_domain(self):
         """Domain of the consents of these leads' data subjects."""
         partners = self.partner_id
@@ -70,8 +50,8 @@ class CrmLead(models.Model):
             domain = ["|", *domain, "&", ("partner_id", "=", False), ("email", "in", list(emails))]
         return domain
 
-    def _gdpr_consents_by_lead(self, extra_domain=None):
-        """Map each lead id to its subject's consents, in two queries."""
+    def _gdpr_consents_by_record(self, extra_domain=None):
+        """Map each lead id to its subject's consents, in one query."""
         Consent = self.env["gdpr.consent"]
         consents = Consent.search([*self._gdpr_consent_subject_domain(), *(extra_domain or [])])
         by_partner, by_email = {}, {}
@@ -90,61 +70,42 @@ class CrmLead(models.Model):
 
     @api.depends("partner_id", "email_normalized")
     def _compute_gdpr_consent_ids(self):
-        by_lead = self._gdpr_consents_by_lead()
-        for lead in self:
-            consents = by_lead[lead.id]
-            lead.gdpr_consent_ids = consents
-            lead.gdpr_consent_count = len(consents)
-            lead.gdpr_consent_event_ids = consents.event_ids
+        return super()._compute_gdpr_consent_ids()
+
+    @api.depends("partner_id", "email_normalized")
+    def _compute_gdpr_consent_summary(self):
+        return super()._compute_gdpr_consent_summary()
 
     @api.depends("partner_id", "email_normalized")
     def _compute_gdpr_consent_purpose_ids(self):
+        return super()._compute_gdpr_consent_purpose_ids()
+
+    @api.model
+    def _gdpr_consent_subject_search(self, consent_domain):
         Consent = self.env["gdpr.consent"].sudo()
-        by_lead = self.sudo()._gdpr_consents_by_lead(Consent._gdpr_given_domain())
-        for lead in self:
-            lead.gdpr_consent_purpose_ids = by_lead[lead.id].purpose_id.with_env(self.env)
-
-    def _search_gdpr_consent_purpose_ids(self, operator, value):
-        def subject_domain(consent_domain):
-            Consent = self.env["gdpr.consent"].sudo()
-            by_partner = Consent._search([("partner_id", "!=", False), *consent_domain])
-            by_email = Consent._search([("partner_id", "=", False), *consent_domain])
-            leads = (
-                self.sudo()
-                .with_context(active_test=False)
-                ._search(
-                    [
-                        "|",
-                        ("partner_id", "in", by_partner.subselect("partner_id")),
-                        "&",
-                        ("partner_id", "=", False),
-                        ("email_normalized", "in", by_email.subselect("email")),
-                    ]
-                )
-            )
-            return [("id", "in", leads)]
-
-        return self.env["res.partner"]._gdpr_consent_purpose_search(operator, value, subject_domain)
-
-    def _gdpr_has_consent(self, purpose_code):
-        """True when the data subject of this lead currently consents to ``purpose_code``."""
-        self.ensure_one()
-        if self.partner_id:
-            return self.partner_id._gdpr_has_consent(purpose_code)
-        purpose = self.env["gdpr.purpose"].sudo()._gdpr_get_by_code(purpose_code)
-        if not purpose or not self.email_normalized:
-            return False
-        Consent = self.env["gdpr.consent"].sudo()
-        return bool(
-            Consent.search_count(
+        by_partner = Consent._search([("partner_id", "!=", False), *consent_domain])
+        by_email = Consent._search([("partner_id", "=", False), *consent_domain])
+        leads = (
+            self.sudo()
+            .with_context(active_test=False)
+            ._search(
                 [
+                    "|",
+                    ("partner_id", "in", by_partner.subselect("partner_id")),
+                    "&",
                     ("partner_id", "=", False),
-                    ("email", "=", self.email_normalized),
-                    *Consent._gdpr_given_domain(purpose.ids),
-                ],
-                limit=1,
+                    ("email_normalized", "in", by_email.subselect("email")),
+                ]
             )
         )
+        return [("id", "in", leads)]
+
+    def _gdpr_consent_record_context(self):
+        return {
+            "default_lead_id": self.id,
+            "default_partner_id": self.partner_id.id,
+            "default_email": False if self.partner_id else self.email_from,
+        }
 
     def _gdpr_preferences_url(self):
         """URL of the preference centre of this lead's contact (False without contact)."""
@@ -155,53 +116,102 @@ class CrmLead(models.Model):
         """Lead conversion: the contact inherits the consents of the lead's email."""
         emails = {lead.id: lead.email_normalized for lead in self}
         res = super()._handle_partner_assignment(force_partner_id=force_partner_id, create_missing=create_missing)
-        Consent = self.env["gdpr.consent"]
         for lead in self.filtered("partner_id"):
             if emails.get(lead.id):
-                Consent._gdpr_carry_over(lead, lead.partner_id, email=emails[lead.id])
+                lead._gdpr_carry_over_consents(lead.partner_id, email=emails[lead.id])
         return res
 
-    def action_gdpr_view_consents(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("gdpr_crm.gdpr_consent_action")
-        action["domain"] = [("id", "in", self.gdpr_consent_ids.ids)]
-        action["context"] = {"create": False}
-        return action
+    def _gdpr_carry_over_consents(self, partner, email=None):
+        """Move the email consents of this lead to ``partner`` (lead conversion).
 
-    def action_gdpr_record_consent(self):
+        A consent of the lead's email becomes the contact's when the contact
+        has none for that purpose; otherwise the most recent answer wins and is
+        copied, with its proof, into the contact's consent.
+        """
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Record a consent"),
-            "res_model": "gdpr.consent.record",
-            "view_mode": "form",
-            "target": "new",
-            "context": {
-                "default_lead_id": self.id,
-                "default_partner_id": self.partner_id.id,
-                "default_email": False if self.partner_id else self.email_from,
-            },
+        lead = self
+        email = email or lead.email_normalized
+        Consent = self.env["gdpr.consent"].sudo()
+        if not (email and partner):
+            return Consent.browse()
+        email_consents = Consent.search([("partner_id", "=", False), ("email", "=", email)])
+        if not email_consents:
+            return Consent.browse()
+        # one consent per (subject, purpose, company)
+        existing = {
+            (consent.purpose_id, consent.company_id): consent
+            for consent in Consent.search(
+                [("partner_id", "=", partner.id), ("purpose_id", "in", email_consents.purpose_id.ids)]
+            )
         }
+        note = "Carried over from lead #%s" % lead.id
+        moved = Consent.browse()
+        for consent in email_consents:
+            target = existing.get((consent.purpose_id, consent.company_id))
+            if not target:
+                consent._gdpr_lock()
+                previous = consent.state
+                consent._gdpr_write_internal(
+                    {"partner_id": partner.id, "email": False, "lead_id": consent.lead_id.id or lead.id}
+                )
+                self.env["gdpr.consent.event"]._gdpr_append(
+                    [
+                        {
+                            **consent._gdpr_event_subject(),
+                            "action": "transfer",
+                            "state": consent.state,
+                            "previous_state": previous,
+                            "source": consent.source,
+                            "proof": consent.proof,
+                            "proof_version": consent.proof_version,
+                            "note": note,
+                        }
+                    ]
+                )
+                moved |= consent
+            elif consent.state != "pending" and (
+                target.state == "pending" or consent._gdpr_last_answer_date() > target._gdpr_last_answer_date()
+            ):
+                target._gdpr_lock()
+                previous = target.state
+                target._gdpr_write_internal(
+                    {
+                        name: consent._fields[name].convert_to_write(consent[name], consent)
+                        for name in CONSENT_ANSWER_FIELDS
+                    }
+                )
+                self.env["gdpr.consent.event"]._gdpr_append(
+                    [
+                        {
+                            **target._gdpr_event_subject(),
+                            "action": "transfer",
+                            "state": target.state,
+                            "previous_state": previous,
+                            "source": consent.source,
+                            "proof": consent.proof,
+                            "proof_version": consent.proof_version,
+                            "ip_address": consent.ip_address,
+                            "user_agent": consent.user_agent,
+                            "note": "%s (consent #%s)" % (note, consent.id),
+                        }
+                    ]
+                )
+                moved |= target
+        if moved:
+            self.env["gdpr.audit.log"]._gdpr_log(
+                "consent",
+                records=moved,
+                description="Consent(s) carried over from lead #%s to contact #%s: ids %s"
+                % (lead.id, partner.id, ", ".join(map(str, moved.ids))),
+                code="consent_carried_over",
+                params={"lead": lead.id, "partner": partner.id, "ids": moved.ids[:50]},
+            )
+        return moved
 
     # ---- audit ----
     @api.model
     def _gdpr_perimeter_domain(self):
         return self.env["res.users"]._gdpr_lead_perimeter_domain()
-
-    @api.model
-    def _gdpr_audit_personal_fields(self):
-        """Fields holding personal data: their changes are logged (names, not values)."""
-        names = {
-            "contact_name", "partner_name", "email_from", "email_cc", "phone", "mobile",
-            "street", "street2", "zip", "city", "state_id", "country_id", "function",
-            "title", "description", "website", "partner_id", "lang_id",
-        }  # fmt: skip
-        return frozenset(names & set(self._fields))
-
-    @api.model
-    def _gdpr_sensitive_fields(self):
-        """Free-text fields readable only by the groups chosen in Settings."""
-        return frozenset({"description"})
 
     # ---- data subject ----
     def _gdpr_subject_partner(self):

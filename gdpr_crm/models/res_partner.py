@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import hashlib
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -41,103 +42,30 @@ class ResPartner(models.Model):
         return self.env["gdpr.request"]._gdpr_action_about(self, {"default_partner_id": self.id})
 
     # ---- consent ----
+    # (the consent fields and helpers are those of gdpr.subject.mixin; a
+    # contact's consents are its own records)
     gdpr_consent_ids = fields.One2many(
         "gdpr.consent", "partner_id", string="Consents", groups="gdpr_crm.group_gdpr_user"
     )
-    gdpr_consent_event_ids = fields.Many2many(
-        "gdpr.consent.event",
-        string="Consent History",
-        compute="_compute_gdpr_consent_event_ids",
-        groups="gdpr_crm.group_gdpr_user",
-    )
-    gdpr_consent_count = fields.Integer(
-        string="Consent Count", compute="_compute_gdpr_consent_count", groups="gdpr_crm.group_gdpr_user"
-    )
-    gdpr_consent_purpose_ids = fields.Many2many(
-        "gdpr.purpose",
-        string="Consented Purposes",
-        compute="_compute_gdpr_consent_purpose_ids",
-        search="_search_gdpr_consent_purpose_ids",
-        help="Purposes this contact currently consents to (given and not expired). "
-        "Use it in mailing domains, e.g. [('gdpr_consent_purpose_ids.code', '=', 'newsletter')].",
-    )
 
-    def _compute_gdpr_consent_count(self):
-        counts = dict(
-            self.env["gdpr.consent"]._read_group([("partner_id", "in", self.ids)], ["partner_id"], ["__count"])
-        )
-        for partner in self:
-            partner.gdpr_consent_count = counts.get(partner, 0)
-
-    def _compute_gdpr_consent_event_ids(self):
-        events = (
-            self.env["gdpr.consent.event"]
-            .with_context(active_test=False)
-            .search([("consent_id.partner_id", "in", self.ids)])
-        )
-        by_partner = events.grouped(lambda event: event.consent_id.partner_id.id)
-        for partner in self:
-            partner.gdpr_consent_event_ids = by_partner.get(partner.id, events.browse())
-
-    def _compute_gdpr_consent_purpose_ids(self):
-        Consent = self.env["gdpr.consent"].sudo()
-        groups = Consent._read_group(
-            [("partner_id", "in", self.ids), *Consent._gdpr_given_domain()],
-            ["partner_id"],
-            ["purpose_id:recordset"],
-        )
-        by_partner = {partner.id: purposes for partner, purposes in groups}
-        for partner in self:
-            partner.gdpr_consent_purpose_ids = by_partner.get(partner.id, self.env["gdpr.purpose"])
-
-    @api.model
-    def _gdpr_purpose_ids_from_search_value(self, value):
-        """Turn a search value (ids, codes, names or a query) into purposes."""
-        Purpose = self.env["gdpr.purpose"].sudo().with_context(active_test=False)
-        if isinstance(value, str):
-            return Purpose._search(["|", ("code", "=", value), ("name", "ilike", value)])
-        if isinstance(value, int):
-            return [value]
-        if isinstance(value, list | tuple) and any(isinstance(item, str) for item in value):
-            return Purpose._search(["|", ("code", "in", list(value)), ("name", "in", list(value))])
-        return value
-
-    @api.model
-    def _gdpr_consent_purpose_search(self, operator, value, subject_domain):
-        """Shared by res.partner and crm.lead: translate a search on the
-        consented purposes into a domain, given ``subject_domain(consent_domain)``
-        which returns the domain of subjects having such a consent."""
+    def _gdpr_consents_by_record(self, extra_domain=None):
         Consent = self.env["gdpr.consent"]
-        if operator in ("=", "!=") and value is False:
-            domain = subject_domain(Consent._gdpr_given_domain())
-            return ["!", *domain] if operator == "=" else domain
-        if operator in ("=", "in", "!=", "not in"):
-            purposes = self._gdpr_purpose_ids_from_search_value(value)
-            domain = subject_domain(Consent._gdpr_given_domain(purposes))
-            return domain if operator in ("=", "in") else ["!", *domain]
-        if operator in ("ilike", "not ilike", "like", "=like", "=ilike"):
-            purposes = self.env["gdpr.purpose"].sudo()._search([("name", operator.replace("not ", ""), value)])
-            domain = subject_domain(Consent._gdpr_given_domain(purposes))
-            return ["!", *domain] if operator.startswith("not") else domain
-        raise NotImplementedError(f"Operator {operator!r} not supported on consented purposes")
+        consents = Consent.search([("partner_id", "in", self.ids), *(extra_domain or [])])
+        by_partner = consents.grouped("partner_id")
+        return {partner.id: by_partner.get(partner, Consent) for partner in self}
 
-    def _search_gdpr_consent_purpose_ids(self, operator, value):
-        def subject_domain(consent_domain):
-            query = self.env["gdpr.consent"].sudo()._search([("partner_id", "!=", False), *consent_domain])
-            return [("id", "in", query.subselect("partner_id"))]
+    @api.model
+    def _gdpr_consent_subject_search(self, consent_domain):
+        query = self.env["gdpr.consent"].sudo()._search([("partner_id", "!=", False), *consent_domain])
+        return [("id", "in", query.subselect("partner_id"))]
 
-        return self._gdpr_consent_purpose_search(operator, value, subject_domain)
+    @api.depends("gdpr_consent_ids")
+    def _compute_gdpr_consent_summary(self):
+        return super()._compute_gdpr_consent_summary()
 
-    def _gdpr_has_consent(self, purpose_code):
-        """True when this contact currently consents to the purpose ``purpose_code``."""
-        self.ensure_one()
-        purpose = self.env["gdpr.purpose"].sudo()._gdpr_get_by_code(purpose_code)
-        if not purpose or not self.id:
-            return False
-        Consent = self.env["gdpr.consent"].sudo()
-        return bool(
-            Consent.search_count([("partner_id", "=", self.id), *Consent._gdpr_given_domain(purpose.ids)], limit=1)
-        )
+    @api.depends("gdpr_consent_ids.state", "gdpr_consent_ids.expiry_date", "gdpr_consent_ids.purpose_id")
+    def _compute_gdpr_consent_purpose_ids(self):
+        return super()._compute_gdpr_consent_purpose_ids()
 
     def _gdpr_preferences_token(self):
         """A signed, expiring token (gdpr.token.mixin) for this contact's preference centre."""
@@ -159,6 +87,59 @@ class ResPartner(models.Model):
         self.ensure_one()
         return "%s/gdpr/preferences/%s" % (self.get_base_url(), self._gdpr_preferences_token())
 
+    # ---- preference centre ----
+    def _gdpr_preference_purposes(self):
+        """The purposes based on consent this contact can manage."""
+        self.ensure_one()
+        companies = [False, (self.company_id or self.env.company).id]
+        return (
+            self.env["gdpr.purpose"].sudo().search([("legal_basis", "=", "consent"), ("company_id", "in", companies)])
+        )
+
+    def _gdpr_preference_wording(self, purpose):
+        """The sentence shown beside the purpose in the preference centre."""
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        return self.env._(
+            "I agree that %(company)s processes my personal data for the purpose "
+            '"%(purpose)s": %(description)s I can withdraw this consent at any time.',
+            company=company.name,
+            purpose=purpose.name,
+            description=(purpose.description or "").strip(),
+        )
+
+    def _gdpr_preference_answer(self, purpose, answer, ip_address=None, user_agent=None):
+        """Give or withdraw ``purpose`` for this contact from the preference centre."""
+        self.ensure_one()
+        Consent = self.env["gdpr.consent"].sudo()
+        company = purpose.company_id or self.company_id or self.env.company
+        consent = Consent.search(
+            [("partner_id", "=", self.id), ("purpose_id", "=", purpose.id), ("company_id", "=", company.id)],
+            limit=1,
+        )
+        if answer == "give":
+            if consent.state == "given":
+                return consent
+            consent = consent or Consent.create(
+                {"partner_id": self.id, "purpose_id": purpose.id, "company_id": company.id}
+            )
+            wording = self._gdpr_preference_wording(purpose)
+            consent.action_give(
+                source="web_form",
+                proof=wording,
+                proof_version="preferences-v1-%s" % hashlib.sha256(wording.encode()).hexdigest()[:12],
+                ip_address=ip_address,
+                user_agent=user_agent,
+                collected_by=self.env["res.users"],
+            )
+        elif consent.state == "given":
+            consent.action_withdraw(source="web_form", ip_address=ip_address, user_agent=user_agent)
+        elif consent.state == "pending":
+            consent.action_refuse(
+                source="web_form", ip_address=ip_address, user_agent=user_agent, collected_by=self.env["res.users"]
+            )
+        return consent
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_gdpr_consents(self):
         """Consents are proof: a contact holding some is archived or erased, not deleted."""
@@ -171,43 +152,11 @@ class ResPartner(models.Model):
                 )
             )
 
-    def action_gdpr_view_consents(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("gdpr_crm.gdpr_consent_action")
-        action["domain"] = [("partner_id", "=", self.id)]
-        action["context"] = {"default_partner_id": self.id, "create": False}
-        return action
-
-    def action_gdpr_record_consent(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Record a consent"),
-            "res_model": "gdpr.consent.record",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_partner_id": self.id},
-        }
-
     # ---- audit ----
     @api.model
     def _gdpr_perimeter_domain(self):
         return self.env["res.users"]._gdpr_partner_perimeter_domain()
 
-    @api.model
-    def _gdpr_audit_personal_fields(self):
-        """Fields holding personal data: their changes are logged (names, not values)."""
-        names = {
-            "name", "email", "phone", "mobile", "street", "street2", "zip", "city", "state_id",
-            "country_id", "vat", "function", "title", "comment", "website", "image_1920",
-            "parent_id", "lang", "category_id",
-        }  # fmt: skip
-        return frozenset(names & set(self._fields))
-
-    @api.model
-    def _gdpr_sensitive_fields(self):
-        """Free-text fields readable only by the groups chosen in Settings."""
-        return frozenset({"comment"})
 
     # ---- data subject ----
     def _gdpr_subject_partner(self):

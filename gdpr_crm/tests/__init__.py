@@ -16,3 +16,5 @@ from . import test_ui_forms
 from . import test_log_masking
 from . import test_keyring
 from . import test_audit_proofs
+from . import test_personal_data_registry
+from . import test_personal_data_plans
