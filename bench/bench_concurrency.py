@@ -37,7 +37,7 @@ def wait_for(url, timeout=120):
         try:
             xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/common").version()
             return
-        except OSError:
+        except (OSError, xmlrpc.client.Error):  # not listening yet, or still loading
             time.sleep(0.5)
     raise SystemExit(f"the server at {url} did not start")
 
