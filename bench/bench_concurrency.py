@@ -37,12 +37,25 @@ def wait_for(url, timeout=120):
         try:
             xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/common").version()
             return
-        except OSError:
+        except (OSError, xmlrpc.client.Error):  # not listening yet, or still loading
             time.sleep(0.5)
     raise SystemExit(f"the server at {url} did not start")
 
 
+def wait_port_free(port, timeout=120):
+    """The previous server (prefork: its workers too) may take a while to let the port go."""
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("localhost", port)) != 0:
+                return
+        time.sleep(0.5)
+
+
 def start_server(args, db, logging_on):
+    wait_port_free(args.port)
     env = dict(os.environ, GDPR_CRM_AUDIT_AUTOMATIC="1" if logging_on else "0")
     command = [
         args.python,
