@@ -3,7 +3,7 @@
     "name": "GDPR CRM",
     "summary": "GDPR (RGPD) compliance by design for contacts and the CRM: "
     "purposes, consent, rights requests, retention, registers and audit trail",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.0.1",
     "category": "Productivity/Privacy",
     "website": "https://github.com/gdpr-crm/gdpr_crm",
     "author": "gdpr_crm contributors",
@@ -50,6 +50,7 @@
         "data/gdpr_processing_activity_data.xml",
         "data/gdpr_breach_data.xml",
         "views/gdpr_processor_views.xml",
+        "wizards/gdpr_breach_notice_views.xml",
         "views/gdpr_breach_views.xml",
         "views/gdpr_data_category_views.xml",
         "views/gdpr_subject_category_views.xml",
@@ -63,6 +64,9 @@
         "wizards/gdpr_user_archive_views.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "gdpr_crm/static/src/views/**/*",
+        ],
         "web.assets_tests": [
             "gdpr_crm/static/tests/tours/**/*",
         ],
