@@ -193,7 +193,11 @@ class TestBreach(GdprCase):
         }
 
         def open_steps(breach):
-            return {step for step, activity_type in checklist.items() if activity_type in breach.activity_ids.activity_type_id}
+            return {
+                step
+                for step, activity_type in checklist.items()
+                if activity_type in breach.activity_ids.activity_type_id
+            }
 
         breach = self._breach(risk_level="risk")
         self.assertEqual(open_steps(breach), set(checklist))
@@ -202,7 +206,11 @@ class TestBreach(GdprCase):
         breach.action_notify_authority()
         self.assertEqual(open_steps(breach), {"contain", "document"})
         done = self.env["mail.message"].search(
-            [("model", "=", "gdpr.breach"), ("res_id", "=", breach.id), ("mail_activity_type_id", "=", checklist["notify"].id)]
+            [
+                ("model", "=", "gdpr.breach"),
+                ("res_id", "=", breach.id),
+                ("mail_activity_type_id", "=", checklist["notify"].id),
+            ]
         )
         self.assertEqual(len(done), 1, "the notification step is marked done, not deleted")
         breach.action_close()
@@ -215,7 +223,9 @@ class TestBreach(GdprCase):
 
     @freeze_time("2026-03-28 08:00:00")
     def test_subject_count_follows_affected_contacts(self):
-        partners = self.env["res.partner"].create([{"name": f"Person {i}", "email": f"p{i}@example.com"} for i in range(3)])
+        partners = self.env["res.partner"].create(
+            [{"name": f"Person {i}", "email": f"p{i}@example.com"} for i in range(3)]
+        )
         breach = self._breach(partner_ids=[(6, 0, partners[:2].ids)])
         self.assertEqual(breach.subject_count, 2)
         breach.partner_ids = [(4, partners[2].id)]

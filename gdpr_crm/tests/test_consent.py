@@ -482,10 +482,7 @@ class TestConsentRights(ConsentCase):
         action = consent.with_context(gdpr_default_answer="withdraw").action_open_record_wizard()
         self.assertEqual(action["context"]["default_answer"], "withdraw")
         withdraw = (
-            self.env["gdpr.consent.record"]
-            .with_user(self.user_salesman)
-            .with_context(action["context"])
-            .create({})
+            self.env["gdpr.consent.record"].with_user(self.user_salesman).with_context(action["context"]).create({})
         )
         with self.assertRaisesRegex(ValidationError, "how the person withdrew"):
             withdraw.action_record()

@@ -83,7 +83,7 @@ class TestScreens(GdprCase):
         newsletter = self.env.ref("gdpr_crm.purpose_newsletter")
         consent = self.env["gdpr.consent"].create({"partner_id": partner.id, "purpose_id": newsletter.id})
         created = consent.event_ids.filtered(lambda e: e.action == "create")
-        self.assertEqual(created.display_name, "Created – %s" % newsletter.name)
+        self.assertEqual(created.display_name, "Created - %s" % newsletter.name)
 
     def test_no_code_in_french_sentences_nor_pdf(self):
         self.env["res.lang"]._activate_lang("fr_FR")

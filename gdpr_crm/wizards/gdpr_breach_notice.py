@@ -57,8 +57,7 @@ class GdprBreachNotice(models.TransientModel):
     )
     measures = fields.Text(
         string="Measures Taken",
-        help="The measures taken or proposed to address the breach and mitigate its effects (art. 33(3)(d)). "
-        "Required.",
+        help="The measures taken or proposed to address the breach and mitigate its effects (art. 33(3)(d)). Required.",
     )
     advice = fields.Text(string="What They Can Do")
     contact = fields.Text(
@@ -118,7 +117,9 @@ class GdprBreachNotice(models.TransientModel):
         }
         nature = natures.get(breach.nature, "")
         if breach.date_detected:
-            detected = fields.Datetime.context_timestamp(breach.with_context(tz=breach.user_id.tz), breach.date_detected)
+            detected = fields.Datetime.context_timestamp(
+                breach.with_context(tz=breach.user_id.tz), breach.date_detected
+            )
             nature += " " + env._(
                 "We became aware of it on %(date)s.", date=format_date(env, detected.date(), lang_code=lang)
             )
@@ -175,8 +176,10 @@ class GdprBreachNotice(models.TransientModel):
             record = breach.with_context(lang=lang).new(wizard._gdpr_notice_vals(), origin=breach)
             variables = localized._render_eval_context()
             variables["object"] = record
-            body = self.env["ir.qweb"].with_context(lang=lang)._render(
-                html.fragment_fromstring(localized.body_html or "", create_parent="div"), variables
+            body = (
+                self.env["ir.qweb"]
+                .with_context(lang=lang)
+                ._render(html.fragment_fromstring(localized.body_html or "", create_parent="div"), variables)
             )
             wizard.body_preview = body
             wizard.subject_preview = localized._render_field("subject", breach.ids)[breach.id]

@@ -76,7 +76,9 @@ class GdprConsentRecord(models.TransientModel):
         """Say what is missing, and why, before anything is recorded."""
         if self.answer == "withdraw" and not self.source:
             raise ValidationError(
-                self.env._("Say how the person withdrew their consent (phone, email, paper...): it is kept in the history.")
+                self.env._(
+                    "Say how the person withdrew their consent (phone, email, paper...): it is kept in the history."
+                )
             )
         if self.answer != "give":
             return
