@@ -22,9 +22,12 @@ function datasetState(dataset) {
         } catch {
             continue;
         }
-        const state = values.find((value) => typeof value === "string" && value in CONSENT_STATE_COLORS);
-        if (state) {
-            return state;
+        // one {groupby: raw value} per level of grouping
+        for (const level of values) {
+            const value = level && typeof level === "object" ? level.state : undefined;
+            if (typeof value === "string" && value in CONSENT_STATE_COLORS) {
+                return value;
+            }
         }
     }
     return null;
