@@ -396,7 +396,7 @@ class TestBreach(GdprCase):
         action = breach.action_notify_subjects()
         self.assertEqual(action["res_model"], "gdpr.breach.notice")
         self.assertTrue(action["name"])
-        return Form(self.env["gdpr.breach.notice"].with_context(action["context"]))
+        return Form(breach.env["gdpr.breach.notice"].with_context(action["context"]))
 
     @freeze_time("2026-04-01 08:00:00")
     def test_notify_subjects_by_email(self):
@@ -455,8 +455,8 @@ class TestBreach(GdprCase):
     @freeze_time("2026-04-01 08:00:00")
     def test_notice_with_empty_mandatory_section_refused(self):
         alice = self.env["res.partner"].create({"name": "Alice", "email": "alice@example.com"})
-        # nothing assessed yet: no consequences, no measures
-        breach = self._breach(risk_level="high", partner_ids=[(4, alice.id)])
+        # nothing assessed yet: no consequences, no measures (the DPO at work)
+        breach = self._breach(risk_level="high", partner_ids=[(4, alice.id)]).with_user(self.user_dpo)
         wizard = self._notice(breach).save()
         self.assertFalse(wizard.consequences)
         with self.assertRefused(UserError, "empty section: Likely Consequences, Measures Taken.*art. 34"):
