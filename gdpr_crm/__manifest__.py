@@ -64,7 +64,8 @@
         "wizards/gdpr_user_archive_views.xml",
     ],
     "assets": {
-        "web.assets_backend": [
+        # the graph view is loaded lazily: so is its extension
+        "web.assets_backend_lazy": [
             "gdpr_crm/static/src/views/**/*",
         ],
         "web.assets_tests": [

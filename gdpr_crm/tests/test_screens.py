@@ -6,7 +6,7 @@ import re
 
 from lxml import etree
 
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
 from .common import GdprCase
 
@@ -111,3 +111,53 @@ class TestScreens(GdprCase):
         self.assertRegex(html, r">\s*Web form\s*<")
         for code in ("given", "web_form"):
             self.assertIsNone(re.search(r">\s*%s\s*<" % code, html), code)
+
+
+@tagged("post_install", "-at_install", "gdpr_crm")
+class TestScreensInBrowser(HttpCase):
+    """What only the browser shows: colours of the consent graph, a page
+    title not squeezed by its buttons."""
+
+    def _check(self, url, condition):
+        code = """
+            const check = () => {
+                let ok = false;
+                try { ok = (%s); } catch (e) { ok = false; }
+                if (ok) { console.log("test successful"); } else { setTimeout(check, 200); }
+            };
+            check();
+        """ % condition
+        self.browser_js(url, code, login="admin", timeout=90)
+
+    def test_consent_graph_colours_follow_the_state(self):
+        purposes = self.env["gdpr.purpose"].search([("legal_basis", "=", "consent")], limit=2)
+        partner = self.env["res.partner"].create({"name": "Jeanne", "email": "jeanne@example.com"})
+        given, refused = self.env["gdpr.consent"].create(
+            [{"partner_id": partner.id, "purpose_id": purpose.id} for purpose in purposes]
+        )
+        given.action_give(source="paper", proof="I agree.", proof_version="v1")
+        refused.action_refuse(source="phone")
+        # the refused purpose first, so that Odoo's palette would paint it blue
+        self._check(
+            "/odoo/action-gdpr_crm.gdpr_consent_action_analysis?view_type=graph",
+            """(() => {
+                const canvas = document.querySelector('.o_graph_canvas_container canvas');
+                const chart = canvas && Chart.getChart(canvas);
+                if (!chart) { return false; }
+                const color = (state) => chart.data.datasets.find(
+                    (d) => [...(d.identifiers || [])].some((i) => i.includes('"state":"' + state + '"'))
+                )?.backgroundColor;
+                return color('given') === '#3FAE6A' && color('refused') === '#EA6175';
+            })()""",
+        )
+
+    def test_processing_activities_title_not_squeezed(self):
+        self._check(
+            "/odoo/action-gdpr_crm.gdpr_processing_activity_action",
+            """(() => {
+                const title = document.querySelector('.o_last_breadcrumb_item span');
+                return !!document.querySelector('.o_list_view button[name=action_print_register]')
+                    && title && title.textContent.includes('Processing Activities')
+                    && title.scrollWidth <= title.clientWidth + 1;
+            })()""",
+        )
