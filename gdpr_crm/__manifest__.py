@@ -3,7 +3,7 @@
     "name": "GDPR CRM",
     "summary": "GDPR (RGPD) compliance by design for contacts and the CRM: "
     "purposes, consent, rights requests, retention, registers and audit trail",
-    "version": "18.0.1.0.1",
+    "version": "18.0.1.1.1",
     "category": "Productivity/Privacy",
     "website": "https://github.com/gdpr-crm/gdpr_crm",
     "author": "gdpr_crm contributors",
