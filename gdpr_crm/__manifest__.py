@@ -3,7 +3,7 @@
     "name": "GDPR CRM",
     "summary": "GDPR (RGPD) compliance by design for contacts and the CRM: "
     "purposes, consent, rights requests, retention, registers and audit trail",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.1.1",
     "category": "Productivity/Privacy",
     "website": "https://github.com/gdpr-crm/gdpr_crm",
     "author": "gdpr_crm contributors",
@@ -53,6 +53,7 @@
         "data/gdpr_processing_activity_data.xml",
         "data/gdpr_breach_data.xml",
         "views/gdpr_processor_views.xml",
+        "wizards/gdpr_breach_notice_views.xml",
         "views/gdpr_breach_views.xml",
         "views/gdpr_data_category_views.xml",
         "views/gdpr_subject_category_views.xml",
@@ -67,6 +68,10 @@
     ],
     "uninstall_hook": "uninstall_hook",
     "assets": {
+        # the graph view is loaded lazily: so is its extension
+        "web.assets_backend_lazy": [
+            "gdpr_crm/static/src/views/**/*",
+        ],
         "web.assets_tests": [
             "gdpr_crm/static/tests/tours/**/*",
         ],

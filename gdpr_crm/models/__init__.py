@@ -30,3 +30,4 @@ from . import crm_lead
 from . import res_partner
 from . import res_users
 from . import ir_actions_report
+from . import report_gdpr_personal_data

@@ -99,7 +99,12 @@ class GdprBreach(models.Model):
         "category_id",
         string="Data Subjects Concerned",
     )
-    subject_count = fields.Integer(string="Data Subjects (approx.)", tracking=True)
+    subject_count = fields.Integer(
+        string="Data Subjects (approx.)",
+        tracking=True,
+        help="At least the number of affected contacts attached (it follows them); enter a larger estimate "
+        "when more people are concerned.",
+    )
     record_count = fields.Integer(string="Records (approx.)", tracking=True)
     consequences = fields.Text(string="Likely Consequences")
     measures = fields.Text(
@@ -138,6 +143,15 @@ class GdprBreach(models.Model):
         string="Affected Contacts",
     )
     partner_count = fields.Integer(compute="_compute_partner_count")
+    # The notice sent to the data subjects (art. 34(2)), as last sent: written
+    # by the DPO in the notice wizard, never copied from the internal facts.
+    notice_nature = fields.Text(string="Notice: What Happened", copy=False)
+    notice_data = fields.Text(string="Notice: Data Concerned", copy=False)
+    notice_consequences = fields.Text(string="Notice: Likely Consequences", copy=False)
+    notice_measures = fields.Text(string="Notice: Measures Taken", copy=False)
+    notice_advice = fields.Text(string="Notice: What You Can Do", copy=False)
+    notice_contact = fields.Text(string="Notice: Contact Point", copy=False)
+    notice_lang = fields.Char(string="Notice Language", copy=False)
     deadline_status = fields.Selection(DEADLINE_STATUSES, compute="_compute_deadline_countdown")
     deadline_countdown = fields.Char(string="Time Left", compute="_compute_deadline_countdown")
     user_id = fields.Many2one(
@@ -311,11 +325,14 @@ class GdprBreach(models.Model):
                     name=name,
                 )
             )
-        if self.state in ("notified", "closed") and self.risk_level == "high" and not self.subjects_notified_at:
+        # Articles 33 and 34 are independent: the authority is notified within
+        # 72 hours whether or not the people concerned were informed yet; only
+        # closing a high-risk breach waits for them.
+        if self.state == "closed" and self.risk_level == "high" and not self.subjects_notified_at:
             raise ValidationError(
                 env._(
                     "The breach %(name)s is likely to result in a high risk: inform the data subjects and enter "
-                    "when you did (GDPR art. 34) before going further.",
+                    "when you did (GDPR art. 34) before closing it.",
                     name=name,
                 )
             )
@@ -333,6 +350,7 @@ class GdprBreach(models.Model):
                 company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
                 vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code("gdpr.breach")
         breaches = super().create(vals_list)
+        breaches._gdpr_sync_subject_count()
         breaches._gdpr_schedule_checklist()
         for breach in breaches:
             self.env["gdpr.audit.log"]._gdpr_log(
@@ -343,6 +361,8 @@ class GdprBreach(models.Model):
     def write(self, vals):
         old_states = {breach.id: breach.state for breach in self} if "state" in vals else {}
         result = super().write(vals)
+        if "partner_ids" in vals or "subject_count" in vals:
+            self._gdpr_sync_subject_count()
         for breach in self:
             if old_states and old_states[breach.id] != breach.state:
                 self.env["gdpr.audit.log"]._gdpr_log(
@@ -351,7 +371,19 @@ class GdprBreach(models.Model):
                     description="Breach %s: state changed from %s to %s"
                     % (breach.name, old_states[breach.id], breach.state),
                 )
+                breach._gdpr_close_checklist()
         return result
+
+    def _gdpr_sync_subject_count(self):
+        """The number of data subjects is at least the affected contacts attached."""
+        for breach in self:
+            if breach.subject_count < len(breach.partner_ids):
+                super(GdprBreach, breach).write({"subject_count": len(breach.partner_ids)})
+
+    @api.onchange("partner_ids")
+    def _onchange_partner_ids(self):
+        for breach in self:
+            breach.subject_count = max(breach.subject_count, len(breach.partner_ids))
 
     def unlink(self):  # pylint: disable=method-required-super
         raise UserError(
@@ -374,6 +406,27 @@ class GdprBreach(models.Model):
                 activity_type = self.env.ref(xmlid)
                 due = deadline if xmlid.endswith(("_notify", "_document")) else detected
                 breach.activity_schedule(xmlid, date_deadline=due, user_id=user.id, summary=activity_type.summary)
+
+    def _gdpr_close_checklist(self):
+        """Mark done the steps of the checklist that the state reached settles:
+        assessing once assessed, notifying once the authority is notified (or
+        no notification is required), everything once closed."""
+        self.ensure_one()
+        env = self.env
+        steps = []
+        if self.state in ("assessed", "notified", "closed"):
+            steps.append(("gdpr_crm.mail_activity_type_breach_assess", env._("Risk assessed.")))
+        if self.state == "notified" or (self.state == "closed" and self.authority_notified_at):
+            steps.append(("gdpr_crm.mail_activity_type_breach_notify", env._("Authority notified.")))
+        elif self.state == "closed":
+            steps.append(("gdpr_crm.mail_activity_type_breach_notify", env._("No notification required.")))
+        if self.state == "closed":
+            steps += [
+                ("gdpr_crm.mail_activity_type_breach_contain", env._("Breach closed.")),
+                ("gdpr_crm.mail_activity_type_breach_document", env._("Breach closed.")),
+            ]
+        for xmlid, feedback in steps:
+            self.activity_feedback([xmlid], feedback=feedback)
 
     @api.model
     def _gdpr_domain_awaiting_notification(self):
@@ -518,6 +571,7 @@ class GdprBreach(models.Model):
         template = self.env.ref("gdpr_crm.mail_template_gdpr_breach_authority")
         return {
             "type": "ir.actions.act_window",
+            "name": self.env._("Notify the Authority"),
             "res_model": "mail.compose.message",
             "view_mode": "form",
             "views": [(False, "form")],
@@ -533,11 +587,10 @@ class GdprBreach(models.Model):
         }
 
     def action_notify_subjects(self):
-        """Email every affected contact the breach notice (art. 34), each in
-        their own language, and record when."""
+        """Open the notice to the data subjects (art. 34), to edit and preview
+        before it is emailed to the affected contacts."""
         self.ensure_one()
-        partners = self.partner_ids.filtered("email")
-        if not partners:
+        if not self.partner_ids.filtered("email"):
             raise UserError(
                 self.env._(
                     "None of the affected contacts of the breach %(name)s has an email address: add them under "
@@ -546,16 +599,30 @@ class GdprBreach(models.Model):
                     name=self.name,
                 )
             )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Notice to the Data Subjects"),
+            "res_model": "gdpr.breach.notice",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_breach_id": self.id},
+        }
+
+    def _gdpr_send_notice(self, partners):
+        """Email the stored notice (``notice_*`` fields) to ``partners``, one
+        email each, and record when the data subjects were informed."""
+        self.ensure_one()
         template = self.env.ref("gdpr_crm.mail_template_gdpr_breach_subjects")
+        partners = partners.filtered("email")
         for partner in partners:
-            template.with_context(gdpr_recipient_lang=partner.lang).send_mail(
-                self.id, email_values={"recipient_ids": [(6, 0, partner.ids)]}
-            )
-        without_email = len(self.partner_ids) - len(partners)
+            template.send_mail(self.id, email_values={"recipient_ids": [(6, 0, partner.ids)]})
+        without_email = len(self.partner_ids - partners)
         body = self.env._("Breach notice emailed to %(count)s affected contacts.", count=len(partners))
         if without_email:
             body += " " + self.env._(
-                "%(count)s contacts have no email address: inform them another way.", count=without_email
+                "%(count)s contacts were not emailed (no email address, or left out): inform them another way.",
+                count=without_email,
             )
         self.message_post(body=body, subtype_xmlid="mail.mt_note")
         if not self.subjects_notified_at:

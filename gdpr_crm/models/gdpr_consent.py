@@ -703,6 +703,8 @@ class GdprConsent(models.Model):
     def action_open_record_wizard(self):
         """Open the wizard to record an answer with its proof on this consent."""
         self.ensure_one()
+        # only the answer preselected in the form ("Withdraw" buttons)
+        answer = self.env.context.get("gdpr_default_answer")
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Record an answer"),
@@ -710,6 +712,7 @@ class GdprConsent(models.Model):
             "view_mode": "form",
             "target": "new",
             "context": {
+                "default_answer": answer if answer in ("give", "refuse", "withdraw") else "give",
                 "default_consent_id": self.id,
                 "default_partner_id": self.partner_id.id,
                 "default_email": self.email,

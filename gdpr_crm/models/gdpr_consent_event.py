@@ -119,6 +119,14 @@ class GdprConsentEvent(models.Model):
     # ------------------------------------------------------------------
     # Signature
     # ------------------------------------------------------------------
+    @api.depends("action", "purpose_id")
+    def _compute_display_name(self):
+        # "Given - Newsletter", never the action's code
+        labels = dict(self._fields["action"]._description_selection(self.env))
+        for event in self:
+            parts = [labels.get(event.action, ""), event.purpose_id.sudo().display_name or ""]
+            event.display_name = " - ".join(part for part in parts if part)
+
     @api.model
     def _gdpr_message(self, vals):
         """What the signature of an event covers: its signed columns, in order."""

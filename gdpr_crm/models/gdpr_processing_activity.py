@@ -24,6 +24,7 @@ TRANSFER_SAFEGUARDS = [
 ]
 
 DPIA_STATES = [
+    ("not_required", "Not required"),
     ("todo", "To do"),
     ("in_progress", "In progress"),
     ("done", "Done"),
@@ -188,7 +189,15 @@ class GdprProcessingActivity(models.Model):
         help="A data protection impact assessment (art. 35) is required when two or more of the "
         "nine criteria of the EDPB and CNIL guidelines are met.",
     )
-    dpia_state = fields.Selection(DPIA_STATES, string="DPIA Status", default="todo", tracking=True)
+    dpia_state = fields.Selection(
+        DPIA_STATES,
+        string="DPIA Status",
+        compute="_compute_dpia_state",
+        store=True,
+        readonly=False,
+        tracking=True,
+        help="Not required while fewer than two criteria are met; a DPIA made anyway keeps its status.",
+    )
     dpia_date = fields.Date(string="DPIA Date")
     dpia_document = fields.Binary(string="DPIA Document", attachment=True)
     dpia_document_name = fields.Char(string="DPIA Document Name")
@@ -227,6 +236,14 @@ class GdprProcessingActivity(models.Model):
         for activity in self:
             activity.dpia_criteria_count = sum(1 for criterion in DPIA_CRITERIA if activity[criterion])
             activity.dpia_required = activity.dpia_criteria_count >= 2
+
+    @api.depends("dpia_required")
+    def _compute_dpia_state(self):
+        for activity in self:
+            if not activity.dpia_required and activity.dpia_state in (False, "todo"):
+                activity.dpia_state = "not_required"
+            elif activity.dpia_required and activity.dpia_state in (False, "not_required"):
+                activity.dpia_state = "todo"
 
     @api.onchange("data_category_ids")
     def _onchange_data_category_ids(self):

@@ -35,6 +35,8 @@ STATES = [
 ]
 
 OPEN_STATES = ("new", "verified", "in_progress")
+# Kanban columns shown folded (closed requests), after the open ones.
+FOLDED_STATES = ("done", "rejected")
 # Changed only by the workflow methods, never by a plain create or write.
 WORKFLOW_FIELDS = {"state", "identity_verified", "date_executed", "is_extended"}
 # Marks the writes of the workflow's own methods: a dict key no RPC client
@@ -115,7 +117,16 @@ class GdprRequest(models.Model):
     extension_reason = fields.Text(readonly=True, copy=False)
     identity_verified = fields.Boolean(readonly=True, copy=False, tracking=True)
     date_verified = fields.Datetime(string="Verified On", readonly=True, copy=False)
-    state = fields.Selection(STATES, required=True, default="new", readonly=True, copy=False, tracking=True, index=True)
+    state = fields.Selection(
+        STATES,
+        required=True,
+        default="new",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        index=True,
+        group_expand=True,  # every column, in the order of the workflow
+    )
     user_id = fields.Many2one(
         "res.users",
         string="Assigned To",
@@ -266,13 +277,23 @@ class GdprRequest(models.Model):
         requests = super().create(vals_list)
         for request in requests:
             request._gdpr_log_event(
-                self.env._("Request %(name)s (%(type)s) received.", name=request.name, type=request.request_type)
+                self.env._("Request %(name)s (%(type)s) received.", name=request.name, type=request._gdpr_type_label())
             )
         if not self.env.context.get("gdpr_request_no_acknowledgement"):
             requests.filtered("requester_email")._gdpr_send_template(
                 "gdpr_crm.mail_template_gdpr_request_acknowledgement"
             )
         return requests
+
+    @api.model
+    def read_group(self, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True):
+        """Closed requests' columns come folded, after the open ones."""
+        result = super().read_group(domain, fields, groupby, offset=offset, limit=limit, orderby=orderby, lazy=lazy)
+        first = [groupby] if isinstance(groupby, str) else list(groupby or [])
+        if first and first[0] == "state":
+            for line in result:
+                line["__fold"] = line.get("state") in FOLDED_STATES
+        return result
 
     def write(self, vals):
         vals = dict(vals)
@@ -297,6 +318,14 @@ class GdprRequest(models.Model):
     # ------------------------------------------------------------------
     # Helpers
     # ------------------------------------------------------------------
+    def _gdpr_type_label(self):
+        """The type of this request in words, in the current language (never
+        its code inside a sentence)."""
+        self.ensure_one()
+        return dict(self._fields["request_type"]._description_selection(self.env)).get(
+            self.request_type, self.request_type or ""
+        )
+
     def _gdpr_log_event(self, description, event_type="request"):
         """Log a step of this request. Deferred: the entries of a transaction
         (a cron escalating many requests, say) are written in one statement
@@ -515,7 +544,7 @@ class GdprRequest(models.Model):
             method = getattr(request, f"_gdpr_execute_{request.request_type}", None)
             if method is None:
                 raise UserError(
-                    self.env._("Requests of type '%(type)s' cannot be executed.", type=request.request_type)
+                    self.env._("Requests of type '%(type)s' cannot be executed.", type=request._gdpr_type_label())
                 )
             method()
             vals = {"date_executed": fields.Datetime.now()}
@@ -523,7 +552,7 @@ class GdprRequest(models.Model):
                 vals["state"] = "in_progress"
             request._gdpr_write_transition(vals)
             request._gdpr_log_event(
-                self.env._("Request %(name)s (%(type)s) executed.", name=request.name, type=request.request_type)
+                self.env._("Request %(name)s (%(type)s) executed.", name=request.name, type=request._gdpr_type_label())
             )
         return True
 

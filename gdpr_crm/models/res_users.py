@@ -51,6 +51,11 @@ class ResUsers(models.Model):
         compute="_compute_gdpr_access_review",
         help="The user's groups, without those implied by another one.",
     )
+    gdpr_review_reasons = fields.Char(
+        string="To Review",
+        compute="_compute_gdpr_access_review",
+        help="Why the account is listed: inactive, never logged in, shared login, admin rights.",
+    )
 
     GDPR_GENERIC_LOGIN = re.compile(
         r"^(admin|administrat\w*|root|test\w*|demo|info|contact|sales?|vente\w*|commercial|"
@@ -305,6 +310,16 @@ class ResUsers(models.Model):
             groups = user.groups_id
             main = groups - groups.implied_ids
             user.gdpr_main_groups = ", ".join(sorted(main.mapped("full_name")))
+            user.gdpr_review_reasons = ", ".join(
+                label
+                for flag, label in (
+                    (user.gdpr_never_logged_in, self.env._("Never logged in")),
+                    (user.gdpr_inactive and not user.gdpr_never_logged_in, self.env._("Inactive")),
+                    (user.gdpr_shared_login, self.env._("Shared login")),
+                    (user.gdpr_is_admin, self.env._("Admin rights")),
+                )
+                if flag
+            )
 
     @api.model
     def _gdpr_bool_search(self, operator, value, ids):

@@ -6,7 +6,7 @@ from freezegun import freeze_time
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import Form, HttpCase, tagged
 
 from .common import GdprCase
 
@@ -164,22 +164,82 @@ class TestBreach(GdprCase):
         self.assertEqual(breach.authority_notified_at, datetime(2026, 4, 1, 8, 0))
 
     @freeze_time("2026-03-28 08:00:00")
-    def test_high_risk_requires_informing_subjects(self):
+    def test_high_risk_authority_notified_before_subjects(self):
+        """Articles 33 and 34 are independent: the authority is notified
+        within 72 hours even when the people are not informed yet; only
+        closing a high-risk breach waits for them."""
         breach = self._breach(risk_level="high")
         with self.assertRefused(UserError, "Set the risk level"):
             self._breach().action_assess()
         breach.action_assess()
-        with self.assertRefused(ValidationError, "high risk: inform the data subjects"):
-            breach.action_notify_authority()
-        self.assertEqual(breach.state, "assessed")
-        self.assertFalse(breach.authority_notified_at, "nothing was written")
-        breach.subjects_notified_at = datetime(2026, 3, 28, 7, 0)
         breach.action_notify_authority()
         self.assertEqual(breach.state, "notified")
-        with self.assertRefused(ValidationError, "high risk"):
-            breach.subjects_notified_at = False
+        self.assertEqual(breach.authority_notified_at, datetime(2026, 3, 28, 8, 0))
+        self.assertFalse(breach.subjects_notified_at)
+        with self.assertRefused(ValidationError, "inform the data subjects .* before closing it"):
+            breach.action_close()
+        self.assertEqual(breach.state, "notified", "nothing was written")
+        breach.subjects_notified_at = datetime(2026, 3, 28, 7, 30)
         breach.action_close()
         self.assertEqual(breach.state, "closed")
+        with self.assertRefused(ValidationError, "high risk"):
+            breach.subjects_notified_at = False
+
+    @freeze_time("2026-03-28 08:00:00")
+    def test_checklist_closed_by_the_workflow(self):
+        checklist = {
+            step: self.env.ref(f"gdpr_crm.mail_activity_type_breach_{step}")
+            for step in ("contain", "assess", "notify", "document")
+        }
+
+        def open_steps(breach):
+            return {
+                step
+                for step, activity_type in checklist.items()
+                if activity_type in breach.activity_ids.activity_type_id
+            }
+
+        breach = self._breach(risk_level="risk")
+        self.assertEqual(open_steps(breach), set(checklist))
+        breach.action_assess()
+        self.assertEqual(open_steps(breach), {"contain", "notify", "document"})
+        breach.action_notify_authority()
+        self.assertEqual(open_steps(breach), {"contain", "document"})
+        done = self.env["mail.message"].search(
+            [
+                ("model", "=", "gdpr.breach"),
+                ("res_id", "=", breach.id),
+                ("mail_activity_type_id", "=", checklist["notify"].id),
+            ]
+        )
+        self.assertEqual(len(done), 1, "the notification step is marked done, not deleted")
+        breach.action_close()
+        self.assertFalse(open_steps(breach))
+        # a breach that needs no notification closes its whole checklist too
+        harmless = self._breach(risk_level="none")
+        harmless.action_assess()
+        harmless.action_close()
+        self.assertFalse(open_steps(harmless))
+
+    @freeze_time("2026-03-28 08:00:00")
+    def test_subject_count_follows_affected_contacts(self):
+        partners = self.env["res.partner"].create(
+            [{"name": f"Person {i}", "email": f"p{i}@example.com"} for i in range(3)]
+        )
+        breach = self._breach(partner_ids=[(6, 0, partners[:2].ids)])
+        self.assertEqual(breach.subject_count, 2)
+        breach.partner_ids = [(4, partners[2].id)]
+        self.assertEqual(breach.subject_count, 3)
+        # a larger estimate is kept; a smaller one is raised to the contacts attached
+        breach.subject_count = 500
+        self.assertEqual(breach.subject_count, 500)
+        breach.subject_count = 1
+        self.assertEqual(breach.subject_count, 3)
+        # the form follows the contacts as they are added
+        with Form(self._breach()) as form:
+            form.partner_ids.add(partners[0])
+            form.partner_ids.add(partners[1])
+            self.assertEqual(form.subject_count, 2)
 
     @freeze_time("2026-03-28 08:00:00")
     def test_close_rules_and_documentation(self):
@@ -321,6 +381,7 @@ class TestBreach(GdprCase):
             self.assertIn(expected, body)
         action = breach.action_prepare_authority_notification()
         self.assertEqual(action["res_model"], "mail.compose.message")
+        self.assertEqual(action["name"], "Notify the Authority", "the dialog has a title")
         self.assertEqual(action["context"]["default_template_id"], template.id)
         composer = (
             self.env["mail.compose.message"]
@@ -331,6 +392,12 @@ class TestBreach(GdprCase):
         composer.action_send_mail()
         self.assertIn("1200", breach.message_ids[0].body)
 
+    def _notice(self, breach):
+        action = breach.action_notify_subjects()
+        self.assertEqual(action["res_model"], "gdpr.breach.notice")
+        self.assertTrue(action["name"])
+        return Form(breach.env["gdpr.breach.notice"].with_context(action["context"]))
+
     @freeze_time("2026-04-01 08:00:00")
     def test_notify_subjects_by_email(self):
         self.env["res.lang"]._activate_lang("fr_FR")
@@ -338,19 +405,78 @@ class TestBreach(GdprCase):
         alice = self.env["res.partner"].create({"name": "Alice", "email": "alice@example.com", "lang": "en_US"})
         benoit = self.env["res.partner"].create({"name": "Benoît", "email": "benoit@example.fr", "lang": "fr_FR"})
         nomail = self.env["res.partner"].create({"name": "No Mail"})
-        breach = self._breach(risk_level="high", partner_ids=[(6, 0, (alice | benoit | nomail).ids)])
+        breach = self._breach(
+            risk_level="high",
+            description="Internal: the intern's laptop with the root password was stolen from his car",
+            consequences="You may receive phishing emails.",
+            measures="Every password was reset.",
+            partner_ids=[(6, 0, (alice | benoit | nomail).ids)],
+        )
         with self.assertRefused(UserError, "has an email address"):
             self._breach(partner_ids=[(4, nomail.id)]).action_notify_subjects()
-        breach.action_notify_subjects()
+        with self._notice(breach) as notice:
+            self.assertEqual(notice.lang, "en_US")
+            self.assertEqual(set(notice.partner_ids.ids), {alice.id, benoit.id}, "only contacts with an email")
+            self.assertEqual(notice.consequences, "You may receive phishing emails.")
+            self.assertIn("Delphine Protection", notice.contact)
+            self.assertIn("disclosed", notice.nature)
+            # edited and previewed before sending: the preview follows the edits
+            notice.measures = "Every password was reset and the laptop was remotely wiped."
+            self.assertIn("remotely wiped", notice.body_preview)
+            self.assertIn("security incident", notice.subject_preview)
+            self.assertNotIn("intern", notice.body_preview, "the internal description is never copied")
+        wizard = notice.save()
+        wizard.action_send()
         mails = self.env["mail.mail"].search([("model", "=", "gdpr.breach"), ("res_id", "=", breach.id)])
         self.assertEqual(len(mails), 2, "one email per affected contact with an address")
         by_partner = {mail.recipient_ids: mail for mail in mails}
         self.assertEqual(set(by_partner), {alice, benoit})
-        self.assertIn("security incident", by_partner[alice].subject)
-        self.assertIn("Delphine Protection", by_partner[alice].body_html)
-        self.assertNotEqual(by_partner[benoit].subject, by_partner[alice].subject, "Benoît reads French")
+        for mail in mails:
+            self.assertIn("security incident", mail.subject)
+            self.assertIn("Delphine Protection", mail.body_html)
+            self.assertIn("remotely wiped", mail.body_html)
+            self.assertNotIn("intern", mail.body_html)
         self.assertEqual(breach.subjects_notified_at, datetime(2026, 4, 1, 8, 0))
-        self.assertIn("1 contacts have no email address", breach.message_ids[0].body)
+        self.assertEqual(breach.notice_measures, "Every password was reset and the laptop was remotely wiped.")
+        self.assertIn("1 contacts were not emailed", breach.message_ids[0].body)
+        # the notice in French: sections drafted and labels rendered in French
+        with self._notice(breach) as notice:
+            notice.lang = "fr_FR"
+            notice.partner_ids.clear()
+            notice.partner_ids.add(benoit)
+            self.assertNotIn("disclosed", notice.nature)
+        notice.save().action_send()
+        french = self.env["mail.mail"].search(
+            [("model", "=", "gdpr.breach"), ("res_id", "=", breach.id), ("id", "not in", mails.ids)]
+        )
+        self.assertEqual(french.recipient_ids, benoit)
+        self.assertNotEqual(french.subject, mails[0].subject, "Benoît reads French")
+
+    @freeze_time("2026-04-01 08:00:00")
+    def test_notice_with_empty_mandatory_section_refused(self):
+        alice = self.env["res.partner"].create({"name": "Alice", "email": "alice@example.com"})
+        # nothing assessed yet: no consequences, no measures (the DPO at work)
+        breach = self._breach(risk_level="high", partner_ids=[(4, alice.id)]).with_user(self.user_dpo)
+        wizard = self._notice(breach).save()
+        self.assertFalse(wizard.consequences)
+        with self.assertRefused(UserError, "empty section: Likely Consequences, Measures Taken.*art. 34"):
+            wizard.action_send()
+        wizard.write({"consequences": "Phishing", "measures": "Passwords reset", "contact": "  "})
+        with self.assertRefused(UserError, "empty section: Contact Point"):
+            wizard.action_send()
+        wizard.write({"contact": "dpo@example.com", "nature": ""})
+        with self.assertRefused(UserError, "empty section: What Happened"):
+            wizard.action_send()
+        self.assertFalse(self.env["mail.mail"].search([("model", "=", "gdpr.breach"), ("res_id", "=", breach.id)]))
+        self.assertFalse(breach.subjects_notified_at, "nothing was sent nor recorded")
+        # an outsider cannot be slipped in
+        wizard.write({"nature": "Your data leaked.", "partner_ids": [(4, self.dpo_partner.id)]})
+        with self.assertRefused(UserError, "not affected contacts"):
+            wizard.action_send()
+        wizard.write({"partner_ids": [(3, self.dpo_partner.id)]})
+        wizard.action_send()
+        self.assertTrue(breach.subjects_notified_at)
+        self.assertEqual(breach.notice_contact, "dpo@example.com")
 
     # ------------------------------------------------------------------
     # Access

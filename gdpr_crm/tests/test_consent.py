@@ -476,11 +476,20 @@ class TestConsentRights(ConsentCase):
         self.assertEqual(consent.state, "given")
         self.assertEqual(consent.collected_by_id, self.user_salesman)
         self.assertEqual(consent.event_ids.sorted("id")[-1].user_id, self.user_salesman)
-        # withdrawal through the same wizard
-        self.env["gdpr.consent.record"].with_user(self.user_salesman).create(
-            {"partner_id": self.partner.id, "purpose_id": self.newsletter.id, "answer": "withdraw"}
-        ).action_record()
+        # withdrawal through the same wizard, opened by the "Withdraw" buttons:
+        # it records how the person withdrew
+        action = consent.with_context(gdpr_default_answer="withdraw").action_open_record_wizard()
+        self.assertEqual(action["context"]["default_answer"], "withdraw")
+        withdraw = (
+            self.env["gdpr.consent.record"].with_user(self.user_salesman).with_context(action["context"]).create({})
+        )
+        with self.assertRaisesRegex(ValidationError, "how the person withdrew"):
+            withdraw.action_record()
+        self.assertEqual(consent.state, "given")
+        withdraw.source = "phone"
+        withdraw.action_record()
         self.assertEqual(consent.state, "withdrawn")
+        self.assertEqual(consent.event_ids.sorted("id")[-1].source, "phone")
         # but cannot alter the history, nor the state directly
         as_sales = consent.with_user(self.user_salesman)
         with self.assertRaises(AccessError):
@@ -505,7 +514,10 @@ class TestConsentRights(ConsentCase):
                 {"partner_id": self.partner.id, "purpose_id": self.newsletter.id, "answer": "give", "source": "phone"}
             )
         )
-        with self.assertRaisesRegex(ValidationError, "needs its proof"):
+        # the message says what is missing and why proof is needed
+        with self.assertRaisesRegex(
+            ValidationError, r"must be provable \(GDPR art. 7\(1\)\).*Fill in: Proof Version, Proof Wording\.$"
+        ):
             wizard.action_record()
         self.assertEqual(self._count("gdpr.consent"), consents)
         wizard = self.env["gdpr.consent.record"].create(

@@ -40,6 +40,21 @@ class TestRegisters(GdprCase):
         self.assertEqual(customers.purpose_ids, self.env.ref("gdpr_crm.purpose_customer_relationship"))
         self.assertEqual(newsletter.purpose_ids, self.env.ref("gdpr_crm.purpose_newsletter"))
         self.assertIn(self.env.ref("gdpr_crm.purpose_prospecting_b2b"), prospecting.purpose_ids)
+        # an entry resting on legitimate interest lists no purpose based on consent
+        self.assertEqual(prospecting.legal_basis, "legitimate_interest")
+        self.assertEqual(set(prospecting.purpose_ids.mapped("legal_basis")), {"legitimate_interest"})
+        marketing = self.env.ref("gdpr_crm.processing_activity_consent_marketing")
+        self.assertEqual(
+            marketing.purpose_ids,
+            self.env.ref("gdpr_crm.purpose_marketing_email")
+            | self.env.ref("gdpr_crm.purpose_marketing_phone")
+            | self.env.ref("gdpr_crm.purpose_profiling"),
+        )
+        self.assertEqual(marketing.legal_basis, "consent")
+        # one DPIA criterion met: no DPIA is required, and none is "to do"
+        for activity in (customers, prospecting, newsletter, marketing):
+            self.assertFalse(activity.dpia_required)
+            self.assertEqual(activity.dpia_state, "not_required", activity.name)
         # both ways: the purpose points at its activity
         self.assertEqual(self.env.ref("gdpr_crm.purpose_newsletter").processing_activity_id, newsletter)
         self.assertEqual(customers.legal_basis, "contract")
@@ -70,6 +85,7 @@ class TestRegisters(GdprCase):
     def test_special_category_and_dpia_criteria(self):
         activity = self.Activity.create({"name": "Health survey"})
         self.assertFalse(activity.dpia_required)
+        self.assertEqual(activity.dpia_state, "not_required")
         activity.dpia_large_scale = True
         self.assertEqual(activity.dpia_criteria_count, 1)
         self.assertFalse(activity.dpia_required, "one criterion is not enough")
@@ -78,6 +94,15 @@ class TestRegisters(GdprCase):
         activity.dpia_sensitive_data = True
         self.assertEqual(activity.dpia_criteria_count, 2)
         self.assertTrue(activity.dpia_required, "two criteria require a DPIA")
+        self.assertEqual(activity.dpia_state, "todo")
+        activity.dpia_state = "in_progress"
+        activity.dpia_large_scale = False
+        self.assertEqual(activity.dpia_state, "in_progress", "a DPIA under way keeps its status")
+        activity.dpia_state = "todo"
+        activity.dpia_large_scale = True
+        activity.dpia_sensitive_data = False
+        self.assertEqual(activity.dpia_state, "not_required")
+        activity.dpia_sensitive_data = True
         self.assertEqual(self.Activity.search([("dpia_required", "=", True), ("id", "=", activity.id)]), activity)
 
     def test_legal_basis_from_purposes(self):

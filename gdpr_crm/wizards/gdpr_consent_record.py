@@ -72,8 +72,33 @@ class GdprConsentRecord(models.TransientModel):
             consent = Consent.create(vals)
         return consent
 
+    def _gdpr_check_answer(self):
+        """Say what is missing, and why, before anything is recorded."""
+        if self.answer == "withdraw" and not self.source:
+            raise ValidationError(
+                self.env._(
+                    "Say how the person withdrew their consent (phone, email, paper...): it is kept in the history."
+                )
+            )
+        if self.answer != "give":
+            return
+        missing = [
+            self._fields[fname]._description_string(self.env)
+            for fname in ("source", "proof_version", "proof")
+            if not (self[fname] or "").strip()
+        ]
+        if missing:
+            raise ValidationError(
+                self.env._(
+                    "A consent must be provable (GDPR art. 7(1)): you must be able to show how the person "
+                    "agreed and to which exact wording. Fill in: %(fields)s.",
+                    fields=", ".join(missing),
+                )
+            )
+
     def action_record(self):
         self.ensure_one()
+        self._gdpr_check_answer()
         consent = self._gdpr_subject_consent()
         if self.answer == "give":
             consent.action_give(source=self.source, proof=self.proof, proof_version=self.proof_version, date=self.date)
