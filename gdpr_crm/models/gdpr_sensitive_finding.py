@@ -14,6 +14,8 @@ WATERMARK_PARAM = "gdpr_crm.sensitive_scan_last_id.%s"
 #: field types whose text is scanned (the mention sources also hold phone and email fields)
 TEXT_TYPES = ("text", "html")
 TEXT_CHAR_FIELDS = ("subject", "summary")
+#: the remaining work a batch reports is counted up to this many records
+REMAINING_COUNT_LIMIT = 100_000
 
 
 class GdprSensitiveFinding(models.Model):
@@ -255,8 +257,18 @@ class GdprSensitiveFinding(models.Model):
                 self._gdpr_set_watermark(model_name, ids[-1])
                 done += len(ids)
                 last_id = ids[-1]
-            self.env.cr.execute(SQL("SELECT count(*) FROM %s WHERE id > %s", table, last_id))
-            remaining += self.env.cr.fetchone()[0] + queue._gdpr_count(model_name)
+            if len(ids) == batch_size:
+                # bounded: counting the whole rest of a big table at every batch would cost more than the scan
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT count(*) FROM (SELECT 1 FROM %s WHERE id > %s LIMIT %s) AS rest",
+                        table,
+                        last_id,
+                        REMAINING_COUNT_LIMIT,
+                    )
+                )
+                remaining += self.env.cr.fetchone()[0]
+            remaining += queue._gdpr_count(model_name)
         return done, remaining
 
     @api.model
