@@ -76,6 +76,6 @@ class GdprSensitiveFindingWarning(models.Model):
                 "title": self.env._("Sensitive data in your note"),
                 "message": self._gdpr_warning_text(categories)
                 + " "
-                + self.env._("See Privacy > Sensitive Data > Guidance."),
+                + self.env._("See Privacy > Guidance."),
             },
         )
