@@ -2,6 +2,8 @@
 import logging
 from collections import defaultdict
 
+from markupsafe import Markup, escape
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, create_index
@@ -11,6 +13,8 @@ from ..lib import sensitive
 _logger = logging.getLogger(__name__)
 
 WATERMARK_PARAM = "gdpr_crm.sensitive_scan_last_id.%s"
+#: the guidance page the warnings link to (the charter's page on free text)
+GUIDANCE_URL = "/odoo/action-gdpr_crm.gdpr_sensitive_guidance_action"
 #: field types whose text is scanned (the mention sources also hold phone and email fields)
 TEXT_TYPES = ("text", "html")
 TEXT_CHAR_FIELDS = ("subject", "summary")
@@ -291,6 +295,50 @@ class GdprSensitiveFinding(models.Model):
                 "sticky": False,
             },
         }
+
+    # ------------------------------------------------------------------
+    # Warnings (contact notes, lead descriptions, chatter notes)
+    # ------------------------------------------------------------------
+    @api.model
+    def _gdpr_category_labels(self, categories):
+        labels = dict(self._fields["category"]._description_selection(self.env))
+        return [labels[c] for c in sensitive.CATEGORIES if c in categories]
+
+    @api.model
+    def _gdpr_warning_text(self, categories):
+        return self.env._(
+            "This text seems to hold %(categories)s. Following the CNIL, free-text fields must only hold "
+            "objective, relevant facts needed for the relationship: never health, origins, opinions, beliefs, "
+            "union membership, sex life, offences or bank and social security numbers. "
+            "Please remove it unless the law allows it.",
+            categories=", ".join(self._gdpr_category_labels(categories)),
+        )
+
+    @api.model
+    def _gdpr_warning_html(self, categories):
+        return Markup(
+            '<div class="alert alert-warning o_gdpr_sensitive_warning mb-2" role="alert">'
+            "<strong>%s</strong> %s "
+            '<a href="%s" target="_blank">%s</a></div>'
+        ) % (
+            self.env._("Sensitive data:"),
+            escape(self._gdpr_warning_text(categories)),
+            GUIDANCE_URL,
+            self.env._("Read the guidance of the data-protection charter"),
+        )
+
+    @api.model
+    def _gdpr_notify_user(self, user, categories):
+        """Non-blocking notification to ``user`` (after a chatter note is posted)."""
+        user._bus_send(
+            "simple_notification",
+            {
+                "type": "warning",
+                "sticky": True,
+                "title": self.env._("Sensitive data in your note"),
+                "message": self._gdpr_warning_text(categories) + " " + self.env._("See Privacy > Guidance."),
+            },
+        )
 
     # ------------------------------------------------------------------
     # Review

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import api, models
+from odoo import SUPERUSER_ID, api, models
 
 from ..lib import sensitive
 
@@ -36,7 +36,7 @@ class GdprMentionSensitive(models.Model):
         """Tell the internal user who just wrote a chatter note or message what
         special-category data it holds (a non-blocking notification)."""
         user = self.env.user
-        if user._is_public() or user.share or self.env.uid == self.env.ref("base.user_root").id:
+        if user._is_public() or user.share or self.env.uid == SUPERUSER_ID:
             return
         messages = self.env["mail.message"].sudo().browse(ids)
         categories = set()
