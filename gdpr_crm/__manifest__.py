@@ -65,6 +65,11 @@
         "data/gdpr_audit_data.xml",
         "views/res_users_views.xml",
         "wizards/gdpr_user_archive_views.xml",
+        # ---- sensitive data and minimisation ----
+        "views/gdpr_sensitive_finding_views.xml",
+        "views/gdpr_field_inventory_views.xml",
+        "views/gdpr_sensitive_warning_views.xml",
+        "wizards/gdpr_sensitive_guidance_views.xml",
     ],
     "uninstall_hook": "uninstall_hook",
     "assets": {

@@ -31,3 +31,10 @@ from . import res_partner
 from . import res_users
 from . import ir_actions_report
 from . import report_gdpr_personal_data
+from . import gdpr_sensitive_finding
+from . import gdpr_sensitive_queue
+from . import gdpr_sensitive_mention
+from . import gdpr_sensitive_warning_mixin
+from . import res_partner_sensitive
+from . import crm_lead_sensitive
+from . import gdpr_field_inventory

@@ -19,3 +19,4 @@ from . import test_audit_proofs
 from . import test_personal_data_registry
 from . import test_personal_data_plans
 from . import test_screens
+from . import test_sensitive

@@ -6,3 +6,4 @@ from . import gdpr_consent_record
 from . import base_partner_merge_automatic_wizard
 from . import gdpr_user_archive
 from . import gdpr_breach_notice
+from . import gdpr_sensitive_guidance
