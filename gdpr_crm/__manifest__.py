@@ -61,6 +61,9 @@
         "data/gdpr_audit_data.xml",
         "views/res_users_views.xml",
         "wizards/gdpr_user_archive_views.xml",
+        # ---- retention ----
+        "views/gdpr_retention_policy_views.xml",
+        "data/gdpr_retention_data.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -26,3 +26,6 @@ from . import crm_lead
 from . import res_partner
 from . import res_users
 from . import ir_actions_report
+from . import gdpr_anonymizer
+from . import gdpr_retention_policy
+from . import gdpr_retention_run

@@ -67,6 +67,10 @@ class ResUsers(models.Model):
         AuditLog = self.env["gdpr.audit.log"]
         if AuditLog._gdpr_logging_enabled():
             AuditLog._gdpr_log("login", model="res.users", res_id=self.env.uid, user=self.env.user, description="Login")
+        # ---- retention: a portal login is an interaction of the person ----
+        user = self.env.user
+        if user.share and user.partner_id:
+            self.env["res.partner"].sudo()._gdpr_touch_interaction(user.partner_id.ids, "login")
 
     @classmethod
     def _login(cls, db, credential, user_agent_env):
