@@ -128,9 +128,7 @@ class GdprAnonymizer(models.AbstractModel):
             for kind in DISCOVERED_KINDS_CLEARED:
                 for fname in discovered.get(kind, ()):
                     rules[fname] = "clear"
-        return {
-            fname: rule for fname, rule in rules.items() if fname in model._fields and model._fields[fname].store
-        }
+        return {fname: rule for fname, rule in rules.items() if fname in model._fields and model._fields[fname].store}
 
     @api.model
     def _gdpr_placeholder(self, model):
@@ -145,9 +143,7 @@ class GdprAnonymizer(models.AbstractModel):
         the contacts of a user account (internal or portal)."""
         if records._name != "res.partner" or not records:
             return records
-        self.env.cr.execute(
-            SQL("SELECT DISTINCT partner_id FROM res_users WHERE partner_id = ANY(%s)", records.ids)
-        )
+        self.env.cr.execute(SQL("SELECT DISTINCT partner_id FROM res_users WHERE partner_id = ANY(%s)", records.ids))
         with_user = {row[0] for row in self.env.cr.fetchall()}
         return records.browse([record_id for record_id in records.ids if record_id not in with_user])
 
@@ -215,9 +211,7 @@ class GdprAnonymizer(models.AbstractModel):
         chatter, activities, followers, attachments and mention index rows."""
         cr = self.env.cr
         model_name, ids = records._name, records.ids
-        cr.execute(
-            SQL("SELECT id FROM mail_message WHERE model = %s AND res_id = ANY(%s)", model_name, ids)
-        )
+        cr.execute(SQL("SELECT id FROM mail_message WHERE model = %s AND res_id = ANY(%s)", model_name, ids))
         message_ids = [row[0] for row in cr.fetchall()]
         if message_ids:
             cr.execute(SQL("DELETE FROM mail_tracking_value WHERE mail_message_id = ANY(%s)", message_ids))
@@ -246,7 +240,8 @@ class GdprAnonymizer(models.AbstractModel):
                 """
                 DELETE FROM mail_followers fol
                  WHERE fol.res_model = %s AND fol.res_id = ANY(%s)
-                   AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = fol.partner_id AND u.share IS NOT TRUE)
+                   AND NOT EXISTS (SELECT 1 FROM res_users u
+                                    WHERE u.partner_id = fol.partner_id AND u.share IS NOT TRUE)
                 """,
                 model_name,
                 ids,

@@ -150,15 +150,17 @@ class GdprRetentionPolicy(models.Model):
         if self.date_field_id.model != self.model_name or self.date_field_id.ttype not in ("date", "datetime"):
             raise ValidationError(
                 _(
-                    "The reference date must be a date or date-time field of '%(model)s'; "
-                    "'%(field)s' is not.",
+                    "The reference date must be a date or date-time field of '%(model)s'; " "'%(field)s' is not.",
                     model=self.model_id.name,
                     field=self.date_field_id.field_description or "",
                 )
             )
         if not self.date_field_id.store:
             raise ValidationError(
-                _("The reference date '%(field)s' is not stored: choose a stored date.", field=self.date_field_id.field_description)
+                _(
+                    "The reference date '%(field)s' is not stored: choose a stored date.",
+                    field=self.date_field_id.field_description,
+                )
             )
         limit = MAX_DURATION[self.duration_unit]
         if not 0 < self.duration <= limit:
@@ -206,7 +208,7 @@ class GdprRetentionPolicy(models.Model):
             raise ValidationError(
                 _("The records filter of '%(name)s' is not a valid domain: %(error)s", name=self.name, error=error)
             ) from error
-        if not isinstance(domain, (list, tuple)):
+        if not isinstance(domain, list | tuple):
             raise ValidationError(_("The records filter of '%(name)s' must be a list of conditions.", name=self.name))
         try:
             domain = expression.normalize_domain(list(domain))
@@ -267,8 +269,10 @@ class GdprRetentionPolicy(models.Model):
         if self.action == "anonymize":
             parts.append([("gdpr_anonymized_date", "=", False)])
         if self.action == "withdraw":
-            consents = self.env["gdpr.consent"].sudo()._search(
-                [("state", "=", "given"), ("purpose_id", "in", self.purpose_ids.ids)]
+            consents = (
+                self.env["gdpr.consent"]
+                .sudo()
+                ._search([("state", "=", "given"), ("purpose_id", "in", self.purpose_ids.ids)])
             )
             parts.append([("id", "in", consents.subselect("partner_id"))])
         return expression.AND(parts)
@@ -372,7 +376,11 @@ class GdprRetentionPolicy(models.Model):
         skipping the rows another transaction holds."""
         query = model._search(expression.AND([domain, [("id", ">", after_id)]]), order="id", limit=batch_size)
         self.env.cr.execute(
-            SQL("%s FOR UPDATE OF %s SKIP LOCKED", query.select(SQL.identifier(model._table, "id")), SQL.identifier(model._table))
+            SQL(
+                "%s FOR UPDATE OF %s SKIP LOCKED",
+                query.select(SQL.identifier(model._table, "id")),
+                SQL.identifier(model._table),
+            )
         )
         return [row[0] for row in self.env.cr.fetchall()]
 
@@ -438,7 +446,9 @@ class GdprRetentionPolicy(models.Model):
         failure is retried on a fresh snapshot."""
         for attempt in range(CLAIM_RETRIES):
             try:
-                run.write({"state": "partial" if remaining else "done", "remaining_count": remaining, "duration": duration})
+                run.write(
+                    {"state": "partial" if remaining else "done", "remaining_count": remaining, "duration": duration}
+                )
                 self.env["gdpr.audit.log"]._gdpr_log(
                     "retention", model=self.model_name, record_count=processed, description=run._gdpr_summary()
                 )
@@ -478,7 +488,10 @@ class GdprRetentionPolicy(models.Model):
             return counts
         action = self.action
         if action == "archive":
-            counts["processed"] = self._gdpr_archive(records)
+            # a contact of a user is archived with its user, not by retention
+            archivable = self.env["gdpr.anonymizer"]._gdpr_anonymizable(records)
+            counts["processed"] = self._gdpr_archive(archivable) if archivable else 0
+            counts["failed"] = len(records) - len(archivable)
         elif action == "anonymize":
             done = self.env["gdpr.anonymizer"]._gdpr_anonymize(records)
             counts["processed"] = len(done)
@@ -538,7 +551,13 @@ class GdprRetentionPolicy(models.Model):
         consents = (
             self.env["gdpr.consent"]
             .sudo()
-            .search([("partner_id", "in", partners.ids), ("state", "=", "given"), ("purpose_id", "in", self.purpose_ids.ids)])
+            .search(
+                [
+                    ("partner_id", "in", partners.ids),
+                    ("state", "=", "given"),
+                    ("purpose_id", "in", self.purpose_ids.ids),
+                ]
+            )
         )
         if consents:
             consents.action_withdraw(note=self.env._("Retention policy: %(policy)s", policy=self.name))
