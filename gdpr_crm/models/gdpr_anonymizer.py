@@ -198,6 +198,16 @@ class GdprAnonymizer(models.AbstractModel):
                 )
             )
         if binary_fields:
+            # the resized copies (image_1024... related to image_1920) go with it
+            binary_fields += [
+                fname
+                for fname, field in model._fields.items()
+                if field.type == "binary"
+                and field.attachment
+                and field.store
+                and field.related
+                and field.related in binary_fields
+            ]
             self.env["ir.attachment"].sudo().search(
                 [("res_model", "=", model._name), ("res_field", "in", binary_fields), ("res_id", "in", ids)]
             ).unlink()
