@@ -257,11 +257,22 @@ class GdprRetentionPolicy(models.Model):
         cutoff = fields.Datetime.now() - relativedelta(**{self.duration_unit: self.duration})
         return cutoff.date() if self.date_field_id.ttype == "date" else cutoff
 
-    def _gdpr_due_domain(self):
-        """The domain of the records past due (not yet processed)."""
+    def _gdpr_due_domain(self, for_client=False):
+        """The domain of the records past due (not yet processed).
+
+        :param for_client: a domain an action can send to the web client
+            (dates as strings, ids rather than subqueries)
+        """
         self.ensure_one()
         model = self.env[self.model_name]
-        parts = [self._gdpr_parse_domain(model), [(self.date_field_id.name, "<", self._gdpr_cutoff())]]
+        cutoff = self._gdpr_cutoff()
+        if for_client:
+            cutoff = (
+                fields.Date.to_string(cutoff)
+                if self.date_field_id.ttype == "date"
+                else fields.Datetime.to_string(cutoff)
+            )
+        parts = [self._gdpr_parse_domain(model), [(self.date_field_id.name, "<", cutoff)]]
         if self.company_id and "company_id" in model._fields and model._fields["company_id"].store:
             parts.append([("company_id", "in", [self.company_id.id, False])])
         if self.action == "archive":
@@ -274,7 +285,11 @@ class GdprRetentionPolicy(models.Model):
                 .sudo()
                 ._search([("state", "=", "given"), ("purpose_id", "in", self.purpose_ids.ids)])
             )
-            parts.append([("id", "in", consents.subselect("partner_id"))])
+            if for_client:
+                self.env.cr.execute(SQL("SELECT DISTINCT partner_id FROM (%s) c", consents.select("partner_id")))
+                parts.append([("id", "in", [row[0] for row in self.env.cr.fetchall() if row[0]])])
+            else:
+                parts.append([("id", "in", consents.subselect("partner_id"))])
         return expression.AND(parts)
 
     def _gdpr_due_model(self):
@@ -319,7 +334,7 @@ class GdprRetentionPolicy(models.Model):
             "name": self.env._("%(policy)s: %(count)s records past due", policy=self.name, count=count),
             "res_model": self.model_name,
             "view_mode": "list,form",
-            "domain": self._gdpr_due_domain(),
+            "domain": self._gdpr_due_domain(for_client=True),
             "context": {"active_test": False, "create": False},
             "target": "current",
         }

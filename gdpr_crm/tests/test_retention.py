@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
 import threading
 from datetime import timedelta
 from unittest.mock import patch
@@ -309,6 +310,9 @@ class TestRetentionPolicy(RetentionCase):
             purpose_ids=[(6, 0, newsletter.ids)],
         )
         self.assertEqual(policy.due_count, 1)
+        preview = policy.action_preview()
+        self.assertEqual(self.Partner.search(preview["domain"]), partner)
+        json.dumps(preview["domain"])  # sent to the web client as is
         self.assertEqual(policy._gdpr_run().processed_count, 1)
         self.assertEqual(consent.state, "withdrawn")
         policy.invalidate_recordset(["due_count"])
