@@ -72,6 +72,16 @@ def main():
     parser.add_argument("--count", type=int, default=100000, help="past-due leads per action")
     parser.add_argument("--batch", type=int, default=1000, help="batch size of the retention engine")
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the past-due lookup")
+    parser.add_argument(
+        "--delete-count", type=int, help="past-due leads to delete (default: --count; deleting goes through the ORM)"
+    )
+    parser.add_argument(
+        "--messages",
+        type=int,
+        default=0,
+        help="add this many chatter messages (incoming emails quoting an address) to each lead to anonymize, "
+        "for a database generated without its message step",
+    )
     args = parser.parse_args()
 
     registry = open_registry(args.database, args.config)
@@ -91,6 +101,8 @@ def main():
         if len(ids) < 3 * args.count:
             raise SystemExit("%s active leads, %s needed: use generate.py --scale 2" % (len(ids), 3 * args.count))
         group_a, group_b, group_c = (ids[i * args.count : (i + 1) * args.count] for i in range(3))
+        if args.delete_count is not None:
+            group_c = group_c[: args.delete_count]
         date_field = env["ir.model.fields"]._get("crm.lead", "gdpr_last_interaction_date")
         lead_model = env["ir.model"]._get("crm.lead")
 
@@ -110,6 +122,15 @@ def main():
             )
 
         policies = {action: policy(action) for action in ("archive", "anonymize", "delete")}
+        if args.messages:
+            cr.execute(
+                """INSERT INTO mail_message (model, res_id, message_type, body, email_from, date, create_date,
+                                             write_date, create_uid, write_uid)
+                   SELECT 'crm.lead', lead_id, 'email', '<p>Hello, write to me at bench' || lead_id
+                          || '@example.com</p>', 'bench' || lead_id || '@example.com', now(), now(), now(), 1, 1
+                     FROM unnest(%s::int[]) lead_id, generate_series(1, %s)""",
+                [group_b, args.messages],
+            )
         cr.commit()
         results = []
 
