@@ -14,9 +14,9 @@ each action and prints records a second:
 
 Each run is the cron's engine (``_gdpr_run(commit=True)``, batches of
 --batch, a commit per batch). The groups are made past due one at a time
-(their ``gdpr_last_interaction_date`` 5 years ago, every other lead 30 days
-ago), so that every policy has the domain ``[]`` and finds its records by
-the reference date. ``--explain`` prints the EXPLAIN ANALYZE of the count of
+(their ``gdpr_last_interaction_date`` 5 years ago; the generated leads have
+none, and the group of the previous run gets none again), so that every
+policy has the domain ``[]`` and finds its records by the reference date. ``--explain`` prints the EXPLAIN ANALYZE of the count of
 past-due records and of one batch's claim.
 
 It changes the database for good (archives, anonymizes and deletes leads):
@@ -31,11 +31,14 @@ import time
 from _odoo import open_registry
 
 
-def make_due(cr, ids):
-    """Make ``ids`` the only past-due leads."""
-    cr.execute("UPDATE crm_lead SET gdpr_last_interaction_date = now() - interval '30 days'")
+def make_due(cr, ids, previous=()):
+    """Make ``ids`` the only past-due leads (the generated leads have no
+    reference date; the group of the previous run gets none again)."""
+    if previous:
+        cr.execute("UPDATE crm_lead SET gdpr_last_interaction_date = NULL WHERE id = ANY(%s)", [list(previous)])
     cr.execute("UPDATE crm_lead SET gdpr_last_interaction_date = now() - interval '5 years' WHERE id = ANY(%s)", [ids])
     cr.execute("ANALYZE crm_lead")
+    cr.execute("ANALYZE mail_message")
     cr.commit()
 
 
@@ -163,8 +166,11 @@ def main():
         env.invalidate_all()
 
         # 2-4. gdpr_crm's policies
+        previous = ()
         for action, group in (("archive", group_a), ("anonymize", group_b), ("delete", group_c)):
-            make_due(cr, group)
+            if previous:
+                make_due(cr, group, previous)
+            previous = group
             if args.explain and action == "archive":
                 explain(env, policies[action])
             t0 = time.perf_counter()
