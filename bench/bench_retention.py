@@ -16,8 +16,9 @@ Each run is the cron's engine (``_gdpr_run(commit=True)``, batches of
 --batch, a commit per batch). The groups are made past due one at a time
 (their ``gdpr_last_interaction_date`` 5 years ago; the generated leads have
 none, and the group of the previous run gets none again), so that every
-policy has the domain ``[]`` and finds its records by the reference date. ``--explain`` prints the EXPLAIN ANALYZE of the count of
-past-due records and of one batch's claim.
+policy has the domain ``[]`` and finds its records by the reference date.
+``--explain`` prints the EXPLAIN ANALYZE of the count of past-due records
+and of one batch's claim.
 
 It changes the database for good (archives, anonymizes and deletes leads):
 run it on a throw-away copy.
