@@ -160,6 +160,7 @@ def main():
         cr.execute("SELECT count(*) FROM crm_lead WHERE id = ANY(%s) AND NOT active", [group_a])
         recycled = cr.fetchone()[0]
         results.append(("data_recycle archive", recycled, elapsed))
+        print("data_recycle archive: %s records in %.1f s" % (recycled, elapsed), flush=True)
         cr.execute("UPDATE crm_lead SET active = TRUE WHERE id = ANY(%s)", [group_a])
         recycle.active = False
         env["data_recycle.record"].search([("recycle_model_id", "=", recycle.id)]).unlink()
@@ -178,6 +179,7 @@ def main():
             run = policies[action]._gdpr_run(trigger="manual", batch_size=args.batch, commit=True)
             elapsed = time.perf_counter() - t0
             results.append(("gdpr_crm %s" % action, run.processed_count, elapsed))
+            print("gdpr_crm %s: %s records in %.1f s" % (action, run.processed_count, elapsed), flush=True)
             env.invalidate_all()
 
         print("\n{:<24} {:>10} {:>10} {:>12}".format("run", "records", "seconds", "records/s"))
