@@ -70,6 +70,9 @@
         "views/gdpr_field_inventory_views.xml",
         "views/gdpr_sensitive_warning_views.xml",
         "wizards/gdpr_sensitive_guidance_views.xml",
+        # ---- retention ----
+        "views/gdpr_retention_policy_views.xml",
+        "data/gdpr_retention_data.xml",
     ],
     "uninstall_hook": "uninstall_hook",
     "assets": {

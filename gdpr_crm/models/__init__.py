@@ -38,3 +38,6 @@ from . import gdpr_sensitive_warning_mixin
 from . import res_partner_sensitive
 from . import crm_lead_sensitive
 from . import gdpr_field_inventory
+from . import gdpr_anonymizer
+from . import gdpr_retention_policy
+from . import gdpr_retention_run

@@ -1,5 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
+from odoo.http import request
+from odoo.tools import SQL
 
 from .gdpr_consent import ANSWER_FIELDS as CONSENT_ANSWER_FIELDS
 
@@ -216,3 +218,45 @@ class CrmLead(models.Model):
     # ---- data subject ----
     def _gdpr_subject_partner(self):
         return self.partner_id
+
+    # ---- retention: last interaction ----
+    @api.model_create_multi
+    def create(self, vals_list):
+        leads = super().create(vals_list)
+        if self._gdpr_created_by_visitor():
+            # a web form (website_crm's contact form, a portal page): the person submitted it
+            self.sudo()._gdpr_touch_interaction(leads.ids, "web_form")
+            self.env["res.partner"].sudo()._gdpr_touch_interaction(leads.partner_id.ids, "web_form")
+        return leads
+
+    @api.model
+    def _gdpr_created_by_visitor(self):
+        """True when the current HTTP request comes from a visitor or a portal
+        user (website forms create their record as superuser, so the
+        request's user is read, not the environment's)."""
+        try:
+            user = request.env.user if request else None
+        except AttributeError:
+            return False
+        return bool(user) and (user._is_public() or user.share)
+
+    def _gdpr_backfill_interaction(self):
+        """Existing leads: the last incoming email or message from outside, else their creation."""
+        super()._gdpr_backfill_interaction()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_lead lead SET gdpr_last_interaction_date = last.date,
+                       gdpr_last_interaction_source = last.kind
+                  FROM (SELECT msg.res_id, max(msg.date) AS date,
+                               CASE WHEN bool_or(msg.message_type = 'email') THEN 'email' ELSE 'message' END AS kind
+                          FROM mail_message msg
+                         WHERE msg.model = 'crm.lead' AND msg.message_type IN ('email', 'comment')
+                           AND (msg.message_type = 'email' OR msg.author_id IS NOT NULL)
+                           AND NOT EXISTS (SELECT 1 FROM res_users u
+                                            WHERE u.partner_id = msg.author_id AND u.share IS NOT TRUE)
+                         GROUP BY msg.res_id) last
+                 WHERE lead.id = last.res_id AND last.date > lead.gdpr_last_interaction_date
+                """
+            )
+        )

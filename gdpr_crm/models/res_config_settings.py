@@ -2,6 +2,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .gdpr_subject_mixin import INTERACTION_KINDS
+
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
@@ -63,6 +65,37 @@ class ResConfigSettings(models.TransientModel):
         help="Entries older than this are purged by a monthly job (the purge is logged). "
         "At least 180 days; 0 keeps the log forever.",
     )
+    # ---- retention: which interactions reset the clock ----
+    gdpr_interaction_email = fields.Boolean(
+        string="Incoming Emails and Replies",
+        compute="_compute_gdpr_interaction_kinds",
+        inverse="_inverse_gdpr_interaction_kinds",
+    )
+    gdpr_interaction_message = fields.Boolean(
+        string="Messages They Write",
+        compute="_compute_gdpr_interaction_kinds",
+        inverse="_inverse_gdpr_interaction_kinds",
+    )
+    gdpr_interaction_login = fields.Boolean(
+        string="Portal Logins",
+        compute="_compute_gdpr_interaction_kinds",
+        inverse="_inverse_gdpr_interaction_kinds",
+    )
+    gdpr_interaction_web_form = fields.Boolean(
+        string="Web Forms and Leads They Submit",
+        compute="_compute_gdpr_interaction_kinds",
+        inverse="_inverse_gdpr_interaction_kinds",
+    )
+    gdpr_interaction_mailing_click = fields.Boolean(
+        string="Clicks in Mailings",
+        compute="_compute_gdpr_interaction_kinds",
+        inverse="_inverse_gdpr_interaction_kinds",
+    )
+    gdpr_interaction_order = fields.Boolean(
+        string="Orders and Invoices",
+        compute="_compute_gdpr_interaction_kinds",
+        inverse="_inverse_gdpr_interaction_kinds",
+    )
     gdpr_totp_percent = fields.Float(string="Users With Two-Factor Authentication (%)", compute="_compute_gdpr_totp")
     gdpr_totp_available = fields.Boolean(string="Two-Factor Authentication Available", compute="_compute_gdpr_totp")
 
@@ -76,6 +109,17 @@ class ResConfigSettings(models.TransientModel):
         for settings in self:
             value = ",".join(str(group_id) for group_id in sorted(settings.gdpr_sensitive_group_ids.ids))
             self.env["ir.config_parameter"].sudo().set_param("gdpr_crm.sensitive_field_group_ids", value)
+
+    def _compute_gdpr_interaction_kinds(self):
+        kinds = self.env["gdpr.subject.mixin"]._gdpr_interaction_kinds()
+        for settings in self:
+            for kind in INTERACTION_KINDS:
+                settings["gdpr_interaction_%s" % kind] = kind in kinds
+
+    def _inverse_gdpr_interaction_kinds(self):
+        for settings in self:
+            value = ",".join(kind for kind in INTERACTION_KINDS if settings["gdpr_interaction_%s" % kind])
+            self.env["ir.config_parameter"].sudo().set_param("gdpr_crm.interaction_kinds", value or ",")
 
     def _compute_gdpr_totp(self):
         share = self.env["res.users"]._gdpr_totp_share()

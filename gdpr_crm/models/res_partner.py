@@ -161,3 +161,40 @@ class ResPartner(models.Model):
     # ---- data subject ----
     def _gdpr_subject_partner(self):
         return self
+
+    # ---- retention: last interaction ----
+    def _gdpr_backfill_interaction(self):
+        """Existing contacts: the last message they wrote, else their creation."""
+        super()._gdpr_backfill_interaction()
+        self.env.cr.execute(
+            """
+            UPDATE res_partner partner SET gdpr_last_interaction_date = last.date,
+                   gdpr_last_interaction_source = last.kind
+              FROM (SELECT msg.author_id, max(msg.date) AS date,
+                           CASE WHEN bool_or(msg.message_type = 'email') THEN 'email' ELSE 'message' END AS kind
+                      FROM mail_message msg
+                     WHERE msg.author_id IS NOT NULL AND msg.message_type IN ('email', 'comment')
+                     GROUP BY msg.author_id) last
+             WHERE partner.id = last.author_id AND last.date > partner.gdpr_last_interaction_date
+               AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.partner_id = partner.id AND u.share IS NOT TRUE)
+            """
+        )
+
+    gdpr_is_own_company = fields.Boolean(
+        string="Company of This Database",
+        compute="_compute_gdpr_is_own_company",
+        search="_search_gdpr_is_own_company",
+        help="The contact of one of the companies of this database (not a data subject to prospect).",
+    )
+
+    def _compute_gdpr_is_own_company(self):
+        own = set(self.env["res.company"].sudo().with_context(active_test=False).search([]).partner_id.ids)
+        for partner in self:
+            partner.gdpr_is_own_company = partner.id in own
+
+    def _search_gdpr_is_own_company(self, operator, value):
+        if operator not in ("=", "!="):
+            raise NotImplementedError(self.env._("Operation not supported"))
+        companies = self.env["res.company"].sudo().with_context(active_test=False)._search([])
+        positive = (operator == "=") == bool(value)
+        return [("id", "in" if positive else "not in", companies.subselect("partner_id"))]

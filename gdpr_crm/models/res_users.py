@@ -74,6 +74,10 @@ class ResUsers(models.Model):
             AuditLog._gdpr_log(
                 "login", model="res.users", res_id=self.env.uid, user=self.env.user, description="Login", code="login"
             )
+        # ---- retention: a portal login is an interaction of the person ----
+        user = self.env.user
+        if user.share and user.partner_id:
+            self.env["res.partner"].sudo()._gdpr_touch_interaction(user.partner_id.ids, "login")
 
     @classmethod
     def _login(cls, db, credential, user_agent_env):
