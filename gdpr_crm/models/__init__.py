@@ -17,6 +17,9 @@ from . import gdpr_processor
 from . import gdpr_breach
 from . import gdpr_mention_mixin
 from . import gdpr_subject_mixin
+from . import gdpr_suppression
+from . import gdpr_legal_hold
+from . import gdpr_erasure
 from . import gdpr_mention
 from . import gdpr_personal_data
 from . import mail_message

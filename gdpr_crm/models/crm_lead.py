@@ -206,3 +206,6 @@ class CrmLead(models.Model):
     # ---- data subject ----
     def _gdpr_subject_partner(self):
         return self.partner_id
+
+    def _gdpr_identifier_fields(self):
+        return ("email_from",), ("phone", "mobile")

@@ -230,3 +230,6 @@ class ResPartner(models.Model):
     # ---- data subject ----
     def _gdpr_subject_partner(self):
         return self
+
+    def _gdpr_identifier_fields(self):
+        return ("email",), ("phone", "mobile")
