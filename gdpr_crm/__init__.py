@@ -2,6 +2,7 @@ from . import controllers
 from . import lib
 from . import models
 from . import wizards
+from .hooks import uninstall_hook
 
 from .lib.log_masking import install as _install_log_masking
 

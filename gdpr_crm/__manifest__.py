@@ -22,8 +22,10 @@
         "security/ir.model.access.csv",
         "security/gdpr_rules.xml",
         "data/gdpr_purpose_data.xml",
+        "data/gdpr_personal_field_data.xml",
         "views/menus.xml",
         "views/gdpr_purpose_views.xml",
+        "views/gdpr_personal_field_views.xml",
         "views/gdpr_processing_activity_views.xml",
         "views/gdpr_audit_log_views.xml",
         "views/res_config_settings_views.xml",
@@ -64,6 +66,7 @@
         "views/res_users_views.xml",
         "wizards/gdpr_user_archive_views.xml",
     ],
+    "uninstall_hook": "uninstall_hook",
     "assets": {
         "web.assets_tests": [
             "gdpr_crm/static/tests/tours/**/*",

@@ -20,8 +20,10 @@ from . import gdpr_subject_mixin
 from . import gdpr_suppression
 from . import gdpr_legal_hold
 from . import gdpr_erasure
+from . import gdpr_personal_field
 from . import gdpr_mention
 from . import gdpr_personal_data
+from . import gdpr_personal_data_export
 from . import mail_message
 from . import mail_activity
 from . import base

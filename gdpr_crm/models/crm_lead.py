@@ -188,21 +188,6 @@ class CrmLead(models.Model):
     def _gdpr_perimeter_domain(self):
         return self.env["res.users"]._gdpr_lead_perimeter_domain()
 
-    @api.model
-    def _gdpr_audit_personal_fields(self):
-        """Fields holding personal data: their changes are logged (names, not values)."""
-        names = {
-            "contact_name", "partner_name", "email_from", "email_cc", "phone", "mobile",
-            "street", "street2", "zip", "city", "state_id", "country_id", "function",
-            "title", "description", "website", "partner_id", "lang_id",
-        }  # fmt: skip
-        return frozenset(names & set(self._fields))
-
-    @api.model
-    def _gdpr_sensitive_fields(self):
-        """Free-text fields readable only by the groups chosen in Settings."""
-        return frozenset({"description"})
-
     # ---- data subject ----
     def _gdpr_subject_partner(self):
         return self.partner_id

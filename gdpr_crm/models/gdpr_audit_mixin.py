@@ -2,6 +2,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 
+from .gdpr_personal_field import KINDS
+
 
 class GdprAuditMixin(models.AbstractModel):
     """What contacts and leads share for access control and the audit trail.
@@ -13,8 +15,10 @@ class GdprAuditMixin(models.AbstractModel):
     - sensitive free-text fields are hidden from the users outside the groups
       chosen in Settings (views, ``fields_get``, reads and exports).
 
-    A model using it overrides ``_gdpr_perimeter_domain``,
-    ``_gdpr_audit_personal_fields`` and ``_gdpr_sensitive_fields``.
+    A model using it overrides ``_gdpr_perimeter_domain``; its personal and
+    sensitive fields are read from the personal-data registry
+    (``gdpr.personal.data._gdpr_registry``): declare a field there and its
+    changes are logged (any kind), or it is restricted (kind ``sensitive``).
     """
 
     _name = "gdpr.audit.mixin"
@@ -35,13 +39,18 @@ class GdprAuditMixin(models.AbstractModel):
 
     @api.model
     def _gdpr_audit_personal_fields(self):
-        """Fields holding personal data: their changes are logged (names, not values)."""
-        return frozenset()
+        """Fields holding personal data (every field of the personal-data
+        registry): their changes are logged (names, not values)."""
+        kinds = [kind for kind, _label in KINDS]
+        registry = self.env["gdpr.personal.data"]._gdpr_registry_fields(kinds, self._name)
+        return frozenset(registry.get(self._name, ()))
 
     @api.model
     def _gdpr_sensitive_fields(self):
-        """Free-text fields readable only by the groups chosen in Settings."""
-        return frozenset()
+        """Free-text fields readable only by the groups chosen in Settings:
+        the registry's fields of kind ``sensitive``."""
+        registry = self.env["gdpr.personal.data"]._gdpr_registry_fields("sensitive", self._name)
+        return frozenset(registry.get(self._name, ()))
 
     def _compute_gdpr_in_perimeter(self):
         domain = self._gdpr_perimeter_domain()

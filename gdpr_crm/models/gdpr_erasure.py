@@ -256,7 +256,7 @@ class GdprErasure(models.AbstractModel):
         owned = defaultdict(set)
         owned["res.partner"] |= subject["partner_ids"]
         phone_keys = sorted({phone_key(p) for p in subject["phones"]} - {""})
-        for model_name, res_id in Engine._gdpr_execute_union(
+        for model_name, res_id, *_via in Engine._gdpr_execute_union(
             Engine._gdpr_direct_queries(
                 discovered, sorted(subject["partner_ids"]), sorted(subject["emails"]), phone_keys
             )
@@ -279,7 +279,9 @@ class GdprErasure(models.AbstractModel):
             if ids and not discovered.get(model_name, {}).get("reference")
         }
         documents = {m: ids for m, ids in documents.items() if ids}
-        for model_name, res_id in Engine._gdpr_execute_union(Engine._gdpr_reference_queries(discovered, documents)):
+        for model_name, res_id, *_via in Engine._gdpr_execute_union(
+            Engine._gdpr_reference_queries(discovered, {"own": documents})
+        ):
             owned[model_name].add(res_id)
         plan = defaultdict(lambda: defaultdict(dict))
         partner_ids = subject["partner_ids"]
@@ -385,28 +387,20 @@ class GdprErasure(models.AbstractModel):
     def _gdpr_name_mentions(self, subject, plan):
         """``{model: ids}`` of notes, messages and descriptions that quote the
         subject's full name but were not found otherwise (for the DPO to
-        include or leave)."""
-        pattern = patterns_lib.combine([patterns_lib.text_pattern(n) for n in subject["names"]])
-        if not pattern:
+        include or leave): the engine's name search (trigram indexes)."""
+        Engine = self.env["gdpr.personal.data"]
+        names = Engine._gdpr_subject_names(subject["partner_ids"], names=subject["names"])
+        if not names:
             return {}
         known = {(m, i) for m, actions in plan.items() for ids in actions.values() for i in ids}
-        result = defaultdict(list)
-        for model_name, column in (("mail.message", "body"), ("crm.lead", "description"), ("res.partner", "comment")):
-            table = self.env[model_name]._table
-            self.env.cr.execute(
-                SQL(
-                    "SELECT id FROM %s WHERE %s ~* %s LIMIT 500",
-                    SQL.identifier(table),
-                    SQL.identifier(column),
-                    pattern,
-                )
-            )
-            for (record_id,) in self.env.cr.fetchall():
-                if (model_name, record_id) not in known and not (
-                    model_name == "res.partner" and record_id in subject["partner_ids"]
-                ):
-                    result[model_name].append(record_id)
-        return dict(result)
+        result = defaultdict(set)
+        for model_name, record_id, _field in Engine._gdpr_execute_union(Engine._gdpr_name_queries(names)):
+            if model_name in SKIPPED_MODELS or (model_name, record_id) in known:
+                continue
+            if model_name == "res.partner" and record_id in subject["partner_ids"]:
+                continue
+            result[model_name].add(record_id)
+        return {model_name: sorted(ids) for model_name, ids in result.items()}
 
     @api.model
     def _gdpr_preview(self, request):
@@ -778,7 +772,7 @@ class GdprErasure(models.AbstractModel):
         )
         for model_name, ids in env["gdpr.mention"]._gdpr_lookup(set(emails), set(phone_keys)).items():
             rows += [(model_name, i) for i in ids]
-        for model_name, record_id in rows:
+        for model_name, record_id, *_via in rows:
             if model_name not in SKIPPED_MODELS and (model_name, record_id) not in held:
                 residues.append((model_name, "identifier", record_id))
         identifiers = patterns_lib.combine(patterns["email"] + patterns["phone"])

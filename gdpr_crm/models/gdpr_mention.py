@@ -9,15 +9,6 @@ from ..lib.personal_data import extract_emails, extract_phones
 
 _logger = logging.getLogger(__name__)
 
-# Source model -> fields whose text is scanned for email addresses and phone
-# numbers. Free text (bodies, notes, descriptions) and the raw phone fields,
-# whose several numbers a single ``phone_sanitized`` cannot hold.
-MENTION_SOURCES = {
-    "mail.message": ("body", "subject", "email_from"),
-    "res.partner": ("comment", "phone", "mobile"),
-    "crm.lead": ("description", "email_cc", "phone", "mobile"),
-    "mail.activity": ("summary", "note"),
-}
 WATERMARK_PARAM = "gdpr_crm.mention_index_last_id.%s"
 
 
@@ -51,10 +42,14 @@ class GdprMention(models.Model):
         readonly=True,
         help="Normalized email address, or the last 9 digits of a phone number.",
     )
+    field = fields.Char(readonly=True, help="The field of the record whose text mentions the value.")
 
     def init(self):
         # (value) first: the engine's lookup; covering, so it is index-only.
-        create_index(self.env.cr, "gdpr_mention_value_idx", self._table, ["value", "res_model", "res_id"])
+        self.env.cr.execute("DROP INDEX IF EXISTS gdpr_mention_value_idx")
+        create_index(
+            self.env.cr, "gdpr_mention_value_field_idx", self._table, ["value", "res_model", "res_id", "field"]
+        )
         # (res_model, res_id): re-indexing and forgetting a record.
         create_index(self.env.cr, "gdpr_mention_record_idx", self._table, ["res_model", "res_id"])
 
@@ -65,16 +60,33 @@ class GdprMention(models.Model):
     def _gdpr_mention_sources(self):
         """Return ``{model name: (field names)}`` of the text that is indexed.
 
-        Override to index more fields; only installed models and stored
-        fields are kept. After adding a source, reset its watermark (or run
-        the cron) to index the existing records.
+        Read from the personal-data registry: its fields whose ``match`` is
+        ``text`` (the raw phone fields of contacts and leads, which may hold
+        several numbers…) and its free text (kinds ``free_text`` and
+        ``sensitive``: notes, descriptions, message bodies), stored in a
+        table. The models inheriting ``gdpr.mention.mixin`` are re-indexed
+        when they change; the others by the daily cron, which indexes new
+        records. After adding a source, reset its watermark (or run the
+        cron) to index the existing records.
         """
+        # the cached registry itself (kind, purpose, anonymize, match, owner):
+        # this runs at every write of a source model
+        registry = self.env["gdpr.personal.field"]._gdpr_registry_map()
+        Engine = self.env["gdpr.personal.data"]
         sources = {}
-        for model_name, fnames in MENTION_SOURCES.items():
+        for model_name, entries in registry.items():
             model = self.env.get(model_name)
-            if model is None:
+            if model is None or not Engine._gdpr_model_has_table(model):
                 continue
-            kept = tuple(f for f in fnames if f in model._fields and model._fields[f].store)
+            kept = tuple(
+                sorted(
+                    fname
+                    for fname, (kind, _purpose, _anonymize, match, _owner) in entries.items()
+                    if (match == "text" or kind in ("free_text", "sensitive"))
+                    and model._fields[fname].store
+                    and model._fields[fname].type in ("char", "text", "html")
+                )
+            )
             if kept:
                 sources[model_name] = kept
         return sources
@@ -102,30 +114,31 @@ class GdprMention(models.Model):
                 ids,
             )
         )
-        res_ids, kinds, values = [], [], []
+        res_ids, kinds, values, field_names = [], [], [], []
         for row in self.env.cr.fetchall():
-            emails, phones = set(), set()
-            for text in row[1:]:
-                if text:
-                    emails |= extract_emails(text)
-                    phones |= extract_phones(text)
-            for kind, found in (("email", emails), ("phone", phones)):
-                for value in found:
-                    if len(value) <= 254:
-                        res_ids.append(row[0])
-                        kinds.append(kind)
-                        values.append(value)
+            for fname, text in zip(fnames, row[1:], strict=True):
+                if not text:
+                    continue
+                for kind, found in (("email", extract_emails(text)), ("phone", extract_phones(text))):
+                    for value in found:
+                        if len(value) <= 254:
+                            res_ids.append(row[0])
+                            kinds.append(kind)
+                            values.append(value)
+                            field_names.append(fname)
         if not fresh:
             self._gdpr_forget_records(model_name, ids)
         if res_ids:
             self.env.cr.execute(
                 SQL(
-                    """INSERT INTO gdpr_mention (res_model, res_id, kind, value)
-                       SELECT %s, unnest(%s::int[]), unnest(%s::varchar[]), unnest(%s::varchar[])""",
+                    """INSERT INTO gdpr_mention (res_model, res_id, kind, value, field)
+                       SELECT %s, unnest(%s::int[]), unnest(%s::varchar[]), unnest(%s::varchar[]),
+                              unnest(%s::varchar[])""",
                     model_name,
                     res_ids,
                     kinds,
                     values,
+                    field_names,
                 )
             )
         return len(res_ids)
@@ -155,6 +168,22 @@ class GdprMention(models.Model):
         self.env.cr.execute(SQL("SELECT res_model, res_id FROM gdpr_mention WHERE value = ANY(%s::varchar[])", values))
         for res_model, res_id in self.env.cr.fetchall():
             found[res_model].add(res_id)
+        return found
+
+    @api.model
+    def _gdpr_lookup_fields(self, emails=(), phone_keys=()):
+        """Return ``{model name: {id: set(field names)}}`` of the records
+        mentioning any of the values, and in which fields (``None`` for rows
+        indexed before the field was recorded)."""
+        values = list({*emails, *phone_keys})
+        found = defaultdict(lambda: defaultdict(set))
+        if not values:
+            return found
+        self.env.cr.execute(
+            SQL("SELECT res_model, res_id, field FROM gdpr_mention WHERE value = ANY(%s::varchar[])", values)
+        )
+        for res_model, res_id, fname in self.env.cr.fetchall():
+            found[res_model][res_id].add(fname)
         return found
 
     # ------------------------------------------------------------------
@@ -233,8 +262,13 @@ class GdprMention(models.Model):
         One batch per call; ``ir.cron`` calls again (and commits) while
         ``_notify_progress`` reports work remaining.
         """
-        # modules installed since the last run may bring new columns to index
-        self.env["gdpr.personal.data"]._gdpr_ensure_indexes()
+        # modules installed since the last run may bring new columns to
+        # index: they are indexed at their installation (never here: CREATE
+        # INDEX would lock a busy table, and CONCURRENTLY waits for the
+        # cron's own transaction)
+        missing = [spec[0] for spec in self.env["gdpr.personal.data"]._gdpr_index_specs()]
+        if missing:
+            _logger.info("gdpr.mention: lookup columns without an index: %s", ", ".join(missing))
         done, remaining = self._gdpr_backfill_batch(batch_size)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         _logger.info("gdpr.mention: indexed %s records, %s remaining", done, remaining)

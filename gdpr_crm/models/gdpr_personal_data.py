@@ -5,24 +5,24 @@
 subject's data lives. Access and portability exports use it; erasure,
 anonymization and retention reuse its discovery.
 
-Discovery is generic, read from ``ir.model.fields``: a module installed later
-is covered with no code. For every installed model with a table (transient,
-abstract and SQL-view models are skipped) it takes the stored
+What is personal data is said once, in the **personal-data registry**
+(:meth:`_gdpr_registry`: the declared ``gdpr.personal.field`` entries merged
+with the fields discovered in ``ir.model.fields``, see
+``models/gdpr_personal_field.py``). The engine finds a subject through the
+registry's fields that have a ``match``:
 
-- many2one and many2many fields to ``res.partner`` (``partner_m2o``,
-  ``partner_m2m``);
-- ``email_normalized`` fields (``email_normalized``, exact comparison);
-- char/text fields named like an email (``email``, ``email_from``,
-  ``email_cc``, ``x_email``, ``company_email``…: ``email``) or a phone
-  (``phone``, ``mobile``, ``phone_sanitized``, ``partner_phone``…:
-  ``phone``), compared normalized (lowercase address, last 9 digits);
-- many2one_reference fields (``res_model``/``res_id`` pairs: ``reference``),
-  which attach messages, activities and attachments to the subject's records.
+- ``partner``: many2one and many2many fields to ``res.partner``;
+- ``email_normalized``: compared for equality;
+- ``email``: an address inside the value (regex, served by a trigram index);
+- ``phone``: the last 9 digits (served by an expression index);
+- ``text``: the emails and phones quoted in the value, read through
+  ``gdpr.mention``, an index kept up to date (free text is never scanned);
 
-Free text (message bodies, partner notes, lead descriptions, activity notes)
-and the raw phone fields of contacts and leads are not scanned: they are read
-through ``gdpr.mention``, an index of the emails and phone numbers they
-mention.
+and through the many2one_reference fields (``res_model``/``res_id`` pairs),
+which attach messages, activities and attachments to the subject's records.
+Possible mentions of the subject's full name in the free text of the registry
+are found through trigram (pg_trgm) indexes and returned apart
+(:meth:`_gdpr_find_provenance`).
 
 Refinement hooks, per model:
 
@@ -32,40 +32,54 @@ Refinement hooks, per model:
   ``records``): which fields, and which values, an export holds.
 """
 
-import csv
-import io
-import json
+import hashlib
 import logging
 import re
-import zipfile
 from collections import defaultdict
+from contextlib import closing
 
-from odoo import api, fields, models
-from odoo.tools import SQL, create_index
+import psycopg2
+
+from odoo import api, models, sql_db
+from odoo.tools import SQL
 
 from ..lib.personal_data import normalize_email, phone_key
-from ..lib.spreadsheet import csv_safe
+from .gdpr_personal_field import EXCLUDED_MODELS, TEXT_TYPES
 
 _logger = logging.getLogger(__name__)
 
 PARTNER = "res.partner"
 KINDS = ("partner_m2o", "partner_m2m", "email_normalized", "email", "phone", "reference")
-# Char/text fields whose name says they hold an email or a phone number.
-EMAIL_FIELD_RE = re.compile(r"^(?:\w+_)?(?:email|email_from|email_to|email_cc|email_bcc)$")
-PHONE_FIELD_RE = re.compile(r"^(?:\w+_)?(?:phone|mobile|phone_sanitized)$")
-# Fields never exported (secrets, not personal data of the subject).
-EXPORT_EXCLUDED_FIELD_RE = re.compile(r"password|secret|token|signup_|api_key|totp", re.IGNORECASE)
-# Models the engine never reports: its own index, and the audit trail, which
-# holds no personal values.
-EXCLUDED_MODELS = frozenset({"gdpr.mention", "gdpr.audit.log"})
 # Models whose res_model/res_id link to the subject's records is not the
 # subject's data (the followers of a lead are salespeople).
 REFERENCE_EXCLUDED_MODELS = frozenset({"mail.followers", "gdpr.mention", "gdpr.audit.log"})
+# Relations of a record to the subject, strongest first.
+RELATIONS = ("own", "reference", "mention", "name_mention")
+RELATION_RANK = {relation: rank for rank, relation in enumerate(RELATIONS)}
+# Text kinds of the registry: scanned for mentions (emails, phones, names).
+TEXT_KINDS = ("free_text", "sensitive")
+# A full name worth looking for: two words or more, 5 characters or more.
+NAME_MIN_LENGTH = 5
+NAME_MAX_COUNT = 50
+INDEX_PREFIX = "gdpr_"
+# How the records of _gdpr_find_related hang off a record found.
+RELATED_VIA = {
+    "ir.attachment": "mail.message:attachment_ids",
+    "mail.tracking.value": "mail.message:tracking_value_ids",
+    "gdpr.consent.event": "gdpr.consent:event_ids",
+}
 
 
-def _is_relation(value):
-    """``[id, display name]``, as the export writes a related record."""
-    return isinstance(value, list) and len(value) == 2 and isinstance(value[0], int) and isinstance(value[1], str)
+def _index_name(table, column, suffix):
+    name = f"{INDEX_PREFIX}{table}_{column}_{suffix}"
+    if len(name) > 63:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+        name = f"{name[:54]}_{digest}"
+    return name
+
+
+def _like_escape(value):
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class GdprPersonalData(models.AbstractModel):
@@ -73,46 +87,291 @@ class GdprPersonalData(models.AbstractModel):
     _description = "Personal Data Engine"
 
     def init(self):
+        self._gdpr_ensure_trigram()
         self._gdpr_ensure_indexes()
 
-    @api.model
-    def _gdpr_ensure_indexes(self):
-        """Give a btree index to every column the engine looks subjects up by.
+    def _register_hook(self):
+        """A module installed or updated after gdpr_crm (``mass_mailing``…)
+        brings new columns to look subjects up by: index them as part of that
+        installation, before the registry serves requests."""
+        result = super()._register_hook()
+        if self.pool.updated_modules and "gdpr.personal.field" in self.env:
+            self._gdpr_ensure_indexes()
+        return result
 
-        Odoo leaves some unindexed (``res_partner.email_normalized``,
-        ``mail_notification.author_id``, ``mail_activity.request_partner_id``…)
-        or indexes them with trigrams only (``crm_lead.email_normalized``,
-        slow for equality). Without them, finding a person scans those tables.
-        Run at install and by the daily cron ``ir_cron_mention_index`` (for
-        modules installed later); partial (``IS NOT NULL``) to stay small.
+    # ------------------------------------------------------------------
+    # The personal-data registry
+    # ------------------------------------------------------------------
+    @api.model
+    def _gdpr_registry(self, model_name=None):
+        """What is personal data, per model and field.
+
+        :param model_name: only this model (``{}`` when it holds none)
+        :return: ``{model: {field: {"kind", "purpose", "anonymize", "match",
+            "owner"}}}``, a fresh copy:
+
+            - ``kind``: ``identifier | contact | free_text | sensitive | image``;
+            - ``purpose``: the code of the purpose it serves, or ``False``;
+            - ``anonymize``: ``clear`` (empty it), ``pseudonym`` (a stable
+              pseudonym, for required fields such as a name), ``mask`` (keep
+              the shape, hide the content), ``scrub`` (remove the subject's
+              identifiers from the text, keep the rest), ``keep`` (leave it:
+              a link to the contact, itself anonymized);
+            - ``match``: how the engine finds a subject through it
+              (``partner | email_normalized | email | phone | text``), or
+              ``False``;
+            - ``owner``: a record found through it belongs to the subject.
+
+        Declared entries (``gdpr.personal.field``) merged with the fields
+        discovered in every installed model; cached until a declaration
+        changes or a module is installed.
+        """
+        registry = self.env["gdpr.personal.field"]._gdpr_registry_map()
+        if model_name is not None:
+            registry = {model_name: registry[model_name]} if model_name in registry else {}
+        purpose_ids = {entry[1] for entries in registry.values() for entry in entries.values() if entry[1]}
+        codes = {}
+        if purpose_ids:
+            purposes = self.env["gdpr.purpose"].sudo().with_context(active_test=False).browse(purpose_ids).exists()
+            codes = {purpose.id: purpose.code for purpose in purposes}
+        return {
+            model: {
+                fname: {
+                    "kind": kind,
+                    "purpose": codes.get(purpose_id, False),
+                    "anonymize": anonymize,
+                    "match": match,
+                    "owner": owner,
+                }
+                for fname, (kind, purpose_id, anonymize, match, owner) in entries.items()
+            }
+            for model, entries in registry.items()
+        }
+
+    @api.model
+    def _gdpr_registry_fields(self, kinds, model_name=None):
+        """``{model: [field names]}`` of the registry's fields of ``kinds``
+        (one kind or a list of them), sorted; cheap (no query once cached)."""
+        kinds = {kinds} if isinstance(kinds, str) else set(kinds)
+        registry = self.env["gdpr.personal.field"]._gdpr_registry_map()
+        if model_name is not None:
+            registry = {model_name: registry[model_name]} if model_name in registry else {}
+        result = {}
+        for model, entries in registry.items():
+            names = sorted(fname for fname, entry in entries.items() if entry[0] in kinds)
+            if names:
+                result[model] = names
+        return result
+
+    @api.model
+    def _gdpr_text_sources(self):
+        """``{model: [field names]}`` of the free text of the registry (kinds
+        ``free_text`` and ``sensitive``) stored in a table: what is searched
+        for name mentions (and indexed with trigrams)."""
+        result = {}
+        for model_name, fnames in self._gdpr_registry_fields(TEXT_KINDS).items():
+            model = self.env.get(model_name)
+            if model is None or not self._gdpr_model_has_table(model):
+                continue
+            kept = [
+                f
+                for f in fnames
+                if model._fields[f].store
+                and model._fields[f].type in TEXT_TYPES
+                and not getattr(model._fields[f], "translate", False)
+            ]
+            if kept:
+                result[model_name] = kept
+        return result
+
+    # ------------------------------------------------------------------
+    # Indexes
+    # ------------------------------------------------------------------
+    @api.model
+    def _gdpr_ensure_trigram(self):
+        """Install PostgreSQL's pg_trgm extension when it is missing (Odoo
+        creates it with the databases it creates); False if it cannot be."""
+        cr = self.env.cr
+        if self._gdpr_has_trigram():
+            return True
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        except psycopg2.Error:
+            _logger.info("gdpr_crm: pg_trgm is not available, name mentions are searched without an index")
+            return False
+        return True
+
+    @api.model
+    def _gdpr_has_trigram(self):
+        self.env.cr.execute("SELECT 1 FROM pg_opclass WHERE opcname = 'gin_trgm_ops'")
+        return bool(self.env.cr.fetchone())
+
+    @api.model
+    def _gdpr_index_specs(self):
+        """The indexes the engine's lookups need and the database lacks.
+
+        ``[(label, name, table, expression, method, where)]``:
+
+        - a btree on every partner link and ``email_normalized`` column (Odoo
+          leaves some unindexed: ``res_partner.email_normalized``,
+          ``mail_notification.author_id``…, or trigram-only:
+          ``crm_lead.email_normalized``), partial (``IS NOT NULL``);
+        - a btree on the second column of partner many2many tables;
+        - a btree on ``(res_model, res_id)`` of many2one_reference fields;
+        - a trigram (GIN) index on the ``email`` columns (an address inside
+          the value: ``mail_mail.email_to``, ``mailing_trace.email``…) and on
+          the free text searched for name mentions;
+        - an expression btree on the last 9 digits of ``phone`` columns.
         """
         cr = self.env.cr
         cr.execute(
             """
-            SELECT c.relname, a.attname
+            SELECT c.relname, a.attname, a2.attname, am.amname, op.opcname,
+                   i.indpred IS NULL
+                   OR pg_get_expr(i.indpred, i.indrelid) = '(' || quote_ident(a.attname) || ' IS NOT NULL)'
               FROM pg_index i
               JOIN pg_class c ON c.oid = i.indrelid
               JOIN pg_class ic ON ic.oid = i.indexrelid
-              JOIN pg_am am ON am.oid = ic.relam AND am.amname = 'btree'
+              JOIN pg_am am ON am.oid = ic.relam
               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-             WHERE i.indpred IS NULL
-                OR pg_get_expr(i.indpred, i.indrelid) = '(' || quote_ident(a.attname) || ' IS NOT NULL)'
+              LEFT JOIN pg_attribute a2 ON a2.attrelid = i.indrelid AND a2.attnum = i.indkey[1]
+              LEFT JOIN pg_opclass op ON op.oid = i.indclass[0]
+             WHERE i.indisvalid
             """
         )
-        indexed = set(cr.fetchall())
-        created = []
+        btree, btree_pairs, trigram = set(), set(), set()
+        for table, col1, col2, method, opclass, full in cr.fetchall():
+            if method == "btree" and full:
+                btree.add((table, col1))
+                btree_pairs.add((table, col1, col2))
+            elif method == "gin" and opclass == "gin_trgm_ops":
+                trigram.add((table, col1))
+        cr.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'gdpr\\_%%'")
+        named = {row[0] for row in cr.fetchall()}
+        has_trigram = self._gdpr_has_trigram()
+        specs = {}
+
+        def want(label, name, table, expression, method="btree", where=""):
+            if name not in named and name not in specs:
+                specs[name] = (label, name, table, expression, method, where)
+
         for model_name, fields_by_kind in self._gdpr_discover().items():
-            table = self.env[model_name]._table
+            model = self.env[model_name]
+            table = model._table
             for fname in (*fields_by_kind["partner_m2o"], *fields_by_kind["email_normalized"]):
-                if (table, fname) in indexed:
-                    continue
-                name = f"gdpr_{table}_{fname}_idx"[:63]
-                create_index(cr, name, table, [f'"{fname}"'], where=f'"{fname}" IS NOT NULL')
-                indexed.add((table, fname))
-                created.append(f"{table}.{fname}")
-        if created:
-            _logger.info("gdpr_crm: indexed %s for the personal-data lookups", ", ".join(created))
+                if (table, fname) not in btree:
+                    want(
+                        f"{table}.{fname}",
+                        _index_name(table, fname, "idx"),
+                        table,
+                        f'"{fname}"',
+                        where=f'"{fname}" IS NOT NULL',
+                    )
+            for fname in fields_by_kind["partner_m2m"]:
+                field = model._fields[fname]
+                if (field.relation, field.column2) not in btree:
+                    want(
+                        f"{field.relation}.{field.column2}",
+                        _index_name(field.relation, field.column2, "idx"),
+                        field.relation,
+                        f'"{field.column2}"',
+                    )
+            for fname in fields_by_kind["reference"]:
+                model_field = model._fields[fname].model_field
+                if (table, fname) not in btree and (table, model_field, fname) not in btree_pairs:
+                    want(f"{table}.{fname}", _index_name(table, fname, "idx"), table, f'"{model_field}", "{fname}"')
+            for fname in fields_by_kind["email"]:
+                if has_trigram and (table, fname) not in trigram:
+                    want(f"{table}.{fname}", _index_name(table, fname, "trgm"), table, f'"{fname}" gin_trgm_ops', "gin")
+            for fname in fields_by_kind["phone"]:
+                want(
+                    f"{table}.{fname}",
+                    _index_name(table, fname, "phone"),
+                    table,
+                    self._gdpr_phone_expression(fname),
+                    where=f'"{fname}" IS NOT NULL',
+                )
+        if has_trigram:
+            for model_name, fnames in self._gdpr_text_sources().items():
+                table = self.env[model_name]._table
+                for fname in fnames:
+                    if (table, fname) not in trigram:
+                        want(
+                            f"{table}.{fname}",
+                            _index_name(table, fname, "trgm"),
+                            table,
+                            f'"{fname}" gin_trgm_ops',
+                            "gin",
+                        )
+        return list(specs.values())
+
+    @api.model
+    def _gdpr_phone_expression(self, fname):
+        """The indexed expression of a phone column: its last 9 digits."""
+        return f"(right(regexp_replace(\"{fname}\", '\\D', '', 'g'), 9))"
+
+    @api.model
+    def _gdpr_ensure_indexes(self, concurrently=False):
+        """Create the indexes of :meth:`_gdpr_index_specs`; return their
+        labels (``table.column``).
+
+        Called at install (in the installation's transaction), and when a
+        module is installed later (:meth:`_register_hook`). On a live
+        database, ``concurrently=True`` commits the current transaction and
+        builds them with ``CREATE INDEX CONCURRENTLY`` on a connection of
+        its own (no table is locked; run it from ``odoo shell``, not from a
+        cron: ``CREATE INDEX CONCURRENTLY`` waits for every open transaction,
+        the cron's included). An index left invalid by a failure is dropped.
+        Every index the engine creates is named ``gdpr_…`` and dropped when
+        gdpr_crm is uninstalled.
+        """
+        specs = self._gdpr_index_specs()
+        if not specs:
+            return []
+        created = []
+        if concurrently and not self.env.registry.in_test_mode():
+            self.env.cr.commit()
+            with closing(sql_db.db_connect(self.env.cr.dbname).cursor()) as cr:
+                cr._cnx.autocommit = True
+                for label, name, table, expression, method, where in specs:
+                    try:
+                        cr.execute(self._gdpr_index_sql(name, table, expression, method, where, concurrently=True))
+                        created.append(label)
+                    except psycopg2.Error as error:
+                        _logger.warning("gdpr_crm: could not create the index %s: %s", name, error)
+                        cr.execute(SQL("DROP INDEX CONCURRENTLY IF EXISTS %s", SQL.identifier(name)))
+        else:
+            for label, name, table, expression, method, where in specs:
+                self.env.cr.execute(self._gdpr_index_sql(name, table, expression, method, where))
+                created.append(label)
+        _logger.info("gdpr_crm: indexed %s for the personal-data lookups", ", ".join(created))
         return created
+
+    @api.model
+    def _gdpr_index_sql(self, name, table, expression, method, where, concurrently=False):
+        return SQL(
+            "CREATE INDEX %s IF NOT EXISTS %s ON %s USING %s (%s)%s",
+            SQL("CONCURRENTLY") if concurrently else SQL(),
+            SQL.identifier(name),
+            SQL.identifier(table),
+            SQL(method),
+            SQL(expression),
+            SQL(" WHERE %s", SQL(where)) if where else SQL(),
+        )
+
+    @api.model
+    def _gdpr_drop_indexes(self):
+        """Drop the indexes the engine created on other modules' tables
+        (uninstall; gdpr_crm's own tables go with their indexes)."""
+        cr = self.env.cr
+        cr.execute(
+            "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'gdpr\\_%%' AND tablename NOT LIKE 'gdpr\\_%%'"
+        )
+        names = [row[0] for row in cr.fetchall()]
+        for name in names:
+            cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(name)))
+        return names
 
     # ------------------------------------------------------------------
     # Discovery
@@ -120,52 +379,31 @@ class GdprPersonalData(models.AbstractModel):
     @api.model
     def _gdpr_discover(self):
         """Return ``{model name: {kind: [field names]}}`` for every model that
-        may hold personal data, from ``ir.model.fields`` and the registry,
-        after the per-model refinement of :meth:`_gdpr_personal_data_fields`.
+        may hold a subject's data: the registry's fields with a ``match``
+        (kinds ``partner_m2o``, ``partner_m2m``, ``email_normalized``,
+        ``email``, ``phone``) and the many2one_reference fields
+        (``reference``), after the per-model refinement of
+        :meth:`_gdpr_personal_data_fields`.
         """
-        self.env.cr.execute(
-            """
-            SELECT model, name, ttype
-              FROM ir_model_fields
-             WHERE store
-               AND (   (ttype IN ('many2one', 'many2many') AND relation = 'res.partner')
-                    OR (ttype IN ('char', 'text')
-                        AND (name LIKE '%%email%%' OR name LIKE '%%phone%%' OR name LIKE '%%mobile%%'))
-                    OR ttype = 'many2one_reference')
-            """
-        )
         discovered = defaultdict(lambda: {kind: [] for kind in KINDS})
-        for model_name, fname, ttype in self.env.cr.fetchall():
+        registry = self.env["gdpr.personal.field"]._gdpr_registry_map()
+        for model_name, entries in registry.items():
             model = self.env.registry.get(model_name)
             if model is None or not self._gdpr_model_has_table(model):
                 continue
-            field = model._fields.get(fname)
-            if field is None or not field.store or field.company_dependent:
-                continue
-            if ttype == "many2one":
-                kind = "partner_m2o"
-            elif ttype == "many2many":
-                kind = "partner_m2m"
-            elif ttype == "many2one_reference":
-                if not field.model_field or field.model_field not in model._fields:
+            for fname, (_kind, _purpose, _anonymize, match, _owner) in entries.items():
+                field = model._fields[fname]
+                if not field.store:
                     continue
-                kind = "reference"
-            elif getattr(field, "translate", False):
-                continue
-            elif fname == "email_normalized":
-                kind = "email_normalized"
-            elif EMAIL_FIELD_RE.match(fname):
-                kind = "email"
-            elif PHONE_FIELD_RE.match(fname):
-                kind = "phone"
-            else:
-                continue
-            discovered[model_name][kind].append(fname)
+                if match == "partner":
+                    discovered[model_name]["partner_m2o" if field.type == "many2one" else "partner_m2m"].append(fname)
+                elif match in ("email_normalized", "email", "phone"):
+                    discovered[model_name][match].append(fname)
+        for model_name, fnames in self.env["gdpr.personal.field"]._gdpr_reference_map().items():
+            discovered[model_name]["reference"].extend(fnames)
         mention_sources = self.env["gdpr.mention"]._gdpr_mention_sources()
         result = {}
         for model_name, fields_by_kind in discovered.items():
-            if model_name in EXCLUDED_MODELS:
-                continue
             fields_by_kind = self._gdpr_default_refinement(model_name, fields_by_kind, mention_sources)
             fields_by_kind = self._gdpr_personal_data_fields(model_name, fields_by_kind)
             if any(fields_by_kind.values()):
@@ -198,16 +436,23 @@ class GdprPersonalData(models.AbstractModel):
     def _gdpr_personal_data_fields(self, model_name, fields_by_kind):
         """Refinement hook: the fields identifying the subject in ``model_name``.
 
+        Prefer declaring a field in the registry (``gdpr.personal.field``);
+        this hook is for what a declaration cannot say.
+
         :param fields_by_kind: ``{kind: [field names]}`` as discovered, kinds
             being ``partner_m2o``, ``partner_m2m``, ``email_normalized``,
             ``email``, ``phone`` and ``reference`` (see the module docstring)
         :return: the same dict, changed as needed (override, call super, add
             or remove field names). An empty dict ignores the model.
         """
-        if model_name == "res.users":
-            # the login of a user is often their email address
-            fields_by_kind["email"] = [*fields_by_kind["email"], "login"]
         return fields_by_kind
+
+    @api.model
+    def _gdpr_owner_fields(self, model_name):
+        """Fields of ``model_name`` through which a match makes the record
+        the subject's own (the registry's ``owner``)."""
+        entries = self.env["gdpr.personal.field"]._gdpr_registry_map().get(model_name, {})
+        return {fname for fname, entry in entries.items() if entry[4]}
 
     # ------------------------------------------------------------------
     # Find
@@ -220,23 +465,87 @@ class GdprPersonalData(models.AbstractModel):
             (recursively) and the contacts sharing their email are included
         :param emails: bare email addresses (any format, normalized here)
         :param phones: bare phone numbers (any format)
-        :return: ``{model name: sorted list of ids}``
+        :return: ``{model name: sorted list of ids}``: the records of
+            :meth:`_gdpr_find_provenance` that are certain (owned, referencing
+            or mentioning the subject's email or phone; not the possible name
+            mentions)
 
         Set-based: a few queries in all (one UNION of index lookups per
         stage), never one per record. Reads through SQL, regardless of
         access rights: callers check that the user may see the result.
         """
+        provenance = self._gdpr_find_provenance(partners=partners, emails=emails, phones=phones, name_mentions=False)
+        return {
+            model_name: sorted(res_id for res_id, info in records.items() if info["relation"] != "name_mention")
+            for model_name, records in sorted(provenance.items())
+            if any(info["relation"] != "name_mention" for info in records.values())
+        }
+
+    @api.model
+    def _gdpr_find_provenance(self, partners=None, emails=(), phones=(), names=(), name_mentions=True):
+        """Find a subject's data and say, for each record, why it was found.
+
+        :param partners: ``res.partner`` recordset; their child contacts
+            (recursively) and the contacts sharing their email are included
+        :param emails: bare email addresses (any format, normalized here)
+        :param phones: bare phone numbers (any format)
+        :param names: full names to look for in free text, besides the names
+            of the subject's contacts (who are people, not companies)
+        :param name_mentions: False skips the name search (``_gdpr_find``)
+        :return: ``{model name: {record id: {"relation": relation, "via":
+            [sorted field or index names]}}}``, where ``relation`` is
+
+            - ``"own"``: the record belongs to the subject (their contact and
+              its child contacts, their lead, a message they wrote, their
+              followers, the chatter, activities and attachments of their
+              records), found through a field whose registry entry is
+              ``owner``;
+            - ``"reference"``: someone else's document that points at the
+              subject or holds one of their identifiers (a message addressed
+              to them, a copy ``email_cc``, an email sent to them), and what
+              hangs off such records or off mentions;
+            - ``"mention"``: free text (a note, a message body, a lead
+              description) quoting their email or phone, found through the
+              mention index;
+            - ``"name_mention"``: free text that contains the full name of
+              the subject, found through a trigram index: only possible, for
+              the DPO to review; never counted as the subject's data.
+
+            A record found several ways keeps its strongest relation (in the
+            order above) and every way in ``via``: field names
+            (``partner_id``, ``email_normalized``, ``res_id``…; ``id`` for
+            the contacts given, ``parent_id`` for their child contacts),
+            ``gdpr.mention:<field>`` for the mention index, ``<model>:<field>``
+            for what hangs off a found record (``mail.message:attachment_ids``,
+            ``related`` when an override of :meth:`_gdpr_find_related` adds
+            it), and the text field of a name mention.
+        """
         self.env.flush_all()
         cr = self.env.cr
-        partner_ids = set(partners.ids) if partners else set()
+        result = defaultdict(dict)
+
+        def add(model_name, res_id, relation, via):
+            info = result[model_name].get(res_id)
+            if info is None:
+                result[model_name][res_id] = {"relation": relation, "via": {via}}
+                return
+            info["via"].add(via)
+            if RELATION_RANK[relation] < RELATION_RANK[info["relation"]]:
+                info["relation"] = relation
+
+        given = set(partners.ids) if partners else set()
         emails = {e for e in (normalize_email(v) for v in emails or ()) if e}
         phone_keys = {k for k in (phone_key(v) for v in phones or ()) if k}
 
-        partner_ids = self._gdpr_partner_closure(partner_ids)
+        for partner_id in given:
+            add(PARTNER, partner_id, "own", "id")
+        partner_ids = self._gdpr_partner_closure(given)
+        for partner_id in partner_ids - given:
+            add(PARTNER, partner_id, "own", "parent_id")
         if partner_ids:
             cr.execute(
                 "SELECT email_normalized, phone, mobile FROM res_partner WHERE id = ANY(%s)",
-                [list(partner_ids)],
+                [sorted(partner_ids)],
             )
             for email, phone, mobile in cr.fetchall():
                 emails.update(filter(None, [email]))
@@ -245,51 +554,88 @@ class GdprPersonalData(models.AbstractModel):
             # contacts with the same address are the same person
             cr.execute(
                 "SELECT id FROM res_partner WHERE email_normalized = ANY(%s::varchar[])",
-                [list(emails)],
+                [sorted(emails)],
             )
             same = {row[0] for row in cr.fetchall()} - partner_ids
             if same:
-                partner_ids |= self._gdpr_partner_closure(same)
-        if not (partner_ids or emails or phone_keys):
+                closure = self._gdpr_partner_closure(same)
+                for partner_id in closure:
+                    add(PARTNER, partner_id, "own", "email_normalized" if partner_id in same else "parent_id")
+                partner_ids |= closure
+        if not (partner_ids or emails or phone_keys or names):
             return {}
 
         discovered = self._gdpr_discover()
-        found = defaultdict(set)
-        owned = defaultdict(set)  # records that belong to the subject
-        if partner_ids:
-            found[PARTNER] |= partner_ids
-            owned[PARTNER] |= partner_ids
+        owner_fields = {model_name: self._gdpr_owner_fields(model_name) for model_name in discovered}
 
         # Stage 1: records pointing at the subject or holding their identifiers
-        for model_name, res_id in self._gdpr_execute_union(
+        referencing = defaultdict(set)
+        for model_name, res_id, fname in self._gdpr_execute_union(
             self._gdpr_direct_queries(discovered, sorted(partner_ids), sorted(emails), sorted(phone_keys))
         ):
-            found[model_name].add(res_id)
-            owned[model_name].add(res_id)
+            relation = "own" if fname in owner_fields[model_name] else "reference"
+            add(model_name, res_id, relation, fname)
+            if relation == "reference":
+                referencing[model_name].add(res_id)
 
         # Stage 1b: records whose text mentions their email or phone
-        mentioned = self.env["gdpr.mention"]._gdpr_lookup(emails, phone_keys)
-        for model_name, res_id in self._gdpr_execute_union(
-            self._gdpr_existing_queries(
-                {m: ids - found.get(m, set()) for m, ids in mentioned.items() if m not in EXCLUDED_MODELS}
-            )
+        mentioned = self.env["gdpr.mention"]._gdpr_lookup_fields(emails, phone_keys)
+        existing = self._gdpr_execute_union(
+            self._gdpr_existing_queries({m: set(ids) for m, ids in mentioned.items() if m not in EXCLUDED_MODELS})
+        )
+        registry = self.env["gdpr.personal.field"]._gdpr_registry_map()
+        for model_name, res_id in existing:
+            for fname in mentioned[model_name][res_id]:
+                entry = registry.get(model_name, {}).get(fname)
+                if entry and entry[4]:
+                    relation = "own"
+                elif not entry or entry[0] in TEXT_KINDS:
+                    relation = "mention"
+                else:
+                    relation = "reference"
+                add(model_name, res_id, relation, f"gdpr.mention:{fname}" if fname else "gdpr.mention")
+
+        # Stage 2: messages, activities, attachments… of the subject's own
+        # records (theirs too) and of the records pointing at them (stage 1;
+        # not of the records that only quote them)
+        documents = {"own": defaultdict(set), "reference": defaultdict(set)}
+        for model_name, records in result.items():
+            if discovered.get(model_name, {}).get("reference"):
+                continue
+            for res_id, info in records.items():
+                if info["relation"] == "own":
+                    documents["own"][model_name].add(res_id)
+                elif res_id in referencing[model_name]:
+                    documents["reference"][model_name].add(res_id)
+        for model_name, res_id, fname, relation in self._gdpr_execute_union(
+            self._gdpr_reference_queries(discovered, documents)
         ):
-            found[model_name].add(res_id)
+            add(model_name, res_id, relation, fname)
 
-        # Stage 2: messages, activities, attachments… of the subject's records
-        documents = {
-            model_name: ids
-            for model_name, ids in owned.items()
-            if ids and not discovered.get(model_name, {}).get("reference")
+        # Stage 3: what hangs off the messages and consents found
+        # (attachments, tracking values, consent history)
+        own = {m: {i for i, info in records.items() if info["relation"] == "own"} for m, records in result.items()}
+        others = {m: set(records) - own[m] for m, records in result.items()}
+        for relation, parents in (("own", own), ("reference", others)):
+            for model_name, ids in self._gdpr_find_related({m: ids for m, ids in parents.items() if ids}).items():
+                for res_id in ids:
+                    add(model_name, res_id, relation, RELATED_VIA.get(model_name, "related"))
+
+        # Stage 4: possible mentions of their full name (apart)
+        if name_mentions:
+            for model_name, res_id, fname in self._gdpr_execute_union(
+                self._gdpr_name_queries(self._gdpr_subject_names(partner_ids, names))
+            ):
+                add(model_name, res_id, "name_mention", fname)
+
+        return {
+            model_name: {
+                res_id: {"relation": info["relation"], "via": sorted(info["via"])}
+                for res_id, info in sorted(records.items())
+            }
+            for model_name, records in sorted(result.items())
+            if records
         }
-        for model_name, res_id in self._gdpr_execute_union(self._gdpr_reference_queries(discovered, documents)):
-            found[model_name].add(res_id)
-
-        # Stage 3: what hangs off the messages found (attachments, tracking)
-        for model_name, ids in self._gdpr_find_related(found).items():
-            found[model_name] |= ids
-
-        return {model_name: sorted(ids) for model_name, ids in sorted(found.items()) if ids}
 
     @api.model
     def _gdpr_find_summary(self, found):
@@ -322,7 +668,7 @@ class GdprPersonalData(models.AbstractModel):
 
     @api.model
     def _gdpr_execute_union(self, queries):
-        """Run the ``SELECT model, id`` queries as one UNION ALL; yield the rows."""
+        """Run the ``SELECT model, id, …`` queries as one UNION ALL; return the rows."""
         if not queries:
             return []
         self.env.cr.execute(SQL(" UNION ALL ").join(queries))
@@ -336,6 +682,8 @@ class GdprPersonalData(models.AbstractModel):
 
     @api.model
     def _gdpr_direct_queries(self, discovered, partner_ids, emails, phone_keys):
+        """``SELECT model, id, field`` of the records whose fields match the
+        subject: one index lookup each (see :meth:`_gdpr_index_specs`)."""
         queries = []
         email_regex = self._gdpr_email_regex(emails) if emails else None
         for model_name, fields_by_kind in discovered.items():
@@ -345,8 +693,9 @@ class GdprPersonalData(models.AbstractModel):
                 for fname in fields_by_kind["partner_m2o"]:
                     queries.append(
                         SQL(
-                            "(SELECT %s::varchar, id FROM %s WHERE %s = ANY(%s))",
+                            "(SELECT %s::varchar, id, %s::varchar FROM %s WHERE %s = ANY(%s))",
                             model_name,
+                            fname,
                             table,
                             SQL.identifier(fname),
                             partner_ids,
@@ -356,9 +705,10 @@ class GdprPersonalData(models.AbstractModel):
                     field = model._fields[fname]
                     queries.append(
                         SQL(
-                            "(SELECT %s::varchar, %s FROM %s WHERE %s = ANY(%s))",
+                            "(SELECT %s::varchar, %s, %s::varchar FROM %s WHERE %s = ANY(%s))",
                             model_name,
                             SQL.identifier(field.column1),
+                            fname,
                             SQL.identifier(field.relation),
                             SQL.identifier(field.column2),
                             partner_ids,
@@ -368,8 +718,9 @@ class GdprPersonalData(models.AbstractModel):
                 for fname in fields_by_kind["email_normalized"]:
                     queries.append(
                         SQL(
-                            "(SELECT %s::varchar, id FROM %s WHERE %s = ANY(%s::varchar[]))",
+                            "(SELECT %s::varchar, id, %s::varchar FROM %s WHERE %s = ANY(%s::varchar[]))",
                             model_name,
+                            fname,
                             table,
                             SQL.identifier(fname),
                             emails,
@@ -378,8 +729,9 @@ class GdprPersonalData(models.AbstractModel):
                 for fname in fields_by_kind["email"]:
                     queries.append(
                         SQL(
-                            "(SELECT %s::varchar, id FROM %s WHERE %s ~* %s)",
+                            "(SELECT %s::varchar, id, %s::varchar FROM %s WHERE %s ~* %s)",
                             model_name,
+                            fname,
                             table,
                             SQL.identifier(fname),
                             email_regex,
@@ -389,12 +741,13 @@ class GdprPersonalData(models.AbstractModel):
                 for fname in fields_by_kind["phone"]:
                     queries.append(
                         SQL(
-                            "(SELECT %s::varchar, id FROM %s WHERE %s IS NOT NULL"
-                            " AND right(regexp_replace(%s, '\\D', '', 'g'), 9) = ANY(%s::varchar[]))",
+                            "(SELECT %s::varchar, id, %s::varchar FROM %s"
+                            " WHERE %s IS NOT NULL AND %s = ANY(%s::varchar[]))",
                             model_name,
+                            fname,
                             table,
                             SQL.identifier(fname),
-                            SQL.identifier(fname),
+                            SQL(self._gdpr_phone_expression(fname)),
                             phone_keys,
                         )
                     )
@@ -421,27 +774,34 @@ class GdprPersonalData(models.AbstractModel):
 
     @api.model
     def _gdpr_reference_queries(self, discovered, documents):
+        """``SELECT model, id, field, relation`` of the records attached
+        (``res_model``/``res_id``) to the ``documents``:
+        ``{relation: {model: ids}}``."""
         queries = []
-        if not documents:
-            return queries
         for model_name, fields_by_kind in discovered.items():
             if model_name in REFERENCE_EXCLUDED_MODELS:
                 continue
             model = self.env[model_name]
             for fname in fields_by_kind["reference"]:
                 model_field = model._fields[fname].model_field
-                for doc_model, ids in documents.items():
-                    queries.append(
-                        SQL(
-                            "(SELECT %s::varchar, id FROM %s WHERE %s = %s AND %s = ANY(%s))",
-                            model_name,
-                            SQL.identifier(model._table),
-                            SQL.identifier(model_field),
-                            doc_model,
-                            SQL.identifier(fname),
-                            sorted(ids),
+                for relation, by_model in documents.items():
+                    for doc_model, ids in by_model.items():
+                        if not ids:
+                            continue
+                        queries.append(
+                            SQL(
+                                "(SELECT %s::varchar, id, %s::varchar, %s::varchar FROM %s"
+                                " WHERE %s = %s AND %s = ANY(%s))",
+                                model_name,
+                                fname,
+                                relation,
+                                SQL.identifier(model._table),
+                                SQL.identifier(model_field),
+                                doc_model,
+                                SQL.identifier(fname),
+                                sorted(ids),
+                            )
                         )
-                    )
         return queries
 
     @api.model
@@ -483,194 +843,53 @@ class GdprPersonalData(models.AbstractModel):
         return related
 
     # ------------------------------------------------------------------
-    # Export
+    # Name mentions
     # ------------------------------------------------------------------
     @api.model
-    def _gdpr_export_fields(self, model):
-        """Refinement hook: the fields of ``model`` (a recordset) that an
-        export holds, in order. Default: every stored field except binary
-        ones and secrets (passwords, tokens, keys)."""
-        return [
-            fname
-            for fname, field in model._fields.items()
-            if field.store
-            and field.type not in ("binary", "image")
-            and fname != "id"
-            and not EXPORT_EXCLUDED_FIELD_RE.search(fname)
-        ]
-
-    @api.model
-    def _gdpr_export_values(self, model, records):
-        """Refinement hook: ``[{field name: JSON value}]`` of ``records``.
-
-        Relations are ``[id, display name]`` (many2one) or a list of them
-        (x2many); dates are ISO strings; selections give their key.
-        """
-        fnames = self._gdpr_export_fields(model)
-        rows = records.read(fnames, load=None)
-        # display names of every related record, one batch per comodel
-        related = defaultdict(set)
-        for fname in fnames:
-            field = model._fields[fname]
-            if field.type in ("many2one", "many2many", "one2many"):
-                for row in rows:
-                    value = row[fname]
-                    related[field.comodel_name].update(value if isinstance(value, list) else [value] if value else [])
-        names = {}
-        for comodel, ids in related.items():
-            for rec in self.env[comodel].browse(ids).exists():
-                names[comodel, rec.id] = rec.display_name
-        result = []
-        for row in rows:
-            values = {}
-            for fname in fnames:
-                field = model._fields[fname]
-                value = row[fname]
-                if field.type == "many2one":
-                    value = [value, names.get((field.comodel_name, value), "")] if value else False
-                elif field.type in ("many2many", "one2many"):
-                    value = [[v, names.get((field.comodel_name, v), "")] for v in value]
-                elif field.type == "datetime" and value:
-                    value = fields.Datetime.to_string(value)
-                elif field.type == "date" and value:
-                    value = fields.Date.to_string(value)
-                elif field.type in ("html", "text", "char") and value:
-                    value = str(value)
-                elif field.type == "json":
-                    value = value or False
-                values[fname] = value
-            result.append(values)
-        return result
-
-    @api.model
-    def _gdpr_export_data(self, found):
-        """Return the JSON-ready dict of an export of ``found`` (from ``_gdpr_find``).
-
-        ``{"generated": …, "record_count": …, "models": [{"model", "name",
-        "fields": {name: label}, "records": [{"id", "xml_id", "values":
-        {name: value}}]}]}``: re-importable (technical names, ids, xml-ids),
-        readable (labels, display names).
-        """
-        env = self.sudo().env
-        result = {
-            "generated": fields.Datetime.to_string(fields.Datetime.now()),
-            "record_count": 0,
-            "models": [],
-        }
-        for model_name, ids in sorted(found.items()):
-            model = env.get(model_name)
-            if model is None:
-                continue
-            records = model.browse(ids).exists()
-            if not records:
-                continue
-            xml_ids = records._get_external_ids()
-            values = self.sudo()._gdpr_export_values(model, records)
-            fnames = self.sudo()._gdpr_export_fields(model)
-            result["models"].append(
-                {
-                    "model": model_name,
-                    "name": env["ir.model"]._get(model_name).name,
-                    "fields": {fname: model._fields[fname]._description_string(env) for fname in fnames},
-                    "records": [
-                        {
-                            "id": rec.id,
-                            "xml_id": (xml_ids.get(rec.id) or [False])[0],
-                            "display_name": rec.display_name,
-                            "values": vals,
-                        }
-                        for rec, vals in zip(records, values, strict=True)
-                    ],
-                }
+    def _gdpr_subject_names(self, partner_ids, names=()):
+        """The full names worth looking for: ``names`` and the names of the
+        contacts ``partner_ids`` that are people (not companies), with two
+        words or more; at most :data:`NAME_MAX_COUNT`."""
+        candidates = list(names or ())
+        if partner_ids:
+            self.env.cr.execute(
+                "SELECT name FROM res_partner WHERE id = ANY(%s) AND NOT is_company ORDER BY id",
+                [sorted(partner_ids)],
             )
-            result["record_count"] += len(records)
-        return result
+            candidates += [row[0] for row in self.env.cr.fetchall()]
+        result = []
+        for name in candidates:
+            name = " ".join((name or "").split())
+            if len(name) >= NAME_MIN_LENGTH and " " in name and name.lower() not in {n.lower() for n in result}:
+                result.append(name)
+        return result[:NAME_MAX_COUNT]
 
     @api.model
-    def _gdpr_export_csv(self, model_data):
-        """One CSV (UTF-8 with BOM, for spreadsheets) of a model of the export."""
-        out = io.StringIO()
-        writer = csv.writer(out)
-        fnames = list(model_data["fields"])
-        writer.writerow(["id", "xml_id", *fnames])
-        writer.writerow(["ID", "External ID", *(model_data["fields"][f] for f in fnames)])
-        for record in model_data["records"]:
-            row = [record["id"], record["xml_id"] or ""]
+    def _gdpr_name_queries(self, names):
+        """``SELECT model, id, field`` of the free text containing one of
+        ``names`` as whole words: ``ILIKE`` served by the trigram index of
+        each text column, confirmed by a word-boundary regex."""
+        if not names:
+            return []
+        # (words in order, whatever the spaces between them)
+        likes = ["%" + "%".join(_like_escape(word) for word in name.split()) + "%" for name in names]
+        regex = r"\m(%s)\M" % "|".join(r"\s+".join(re.escape(word) for word in name.split()) for name in names)
+        queries = []
+        for model_name, fnames in self._gdpr_text_sources().items():
+            if model_name in EXCLUDED_MODELS:
+                continue
+            model = self.env[model_name]
             for fname in fnames:
-                value = record["values"][fname]
-                if _is_relation(value):  # many2one: its name
-                    value = value[1]
-                elif isinstance(value, list) and all(_is_relation(v) for v in value):  # x2many: names
-                    value = "; ".join(str(v[1]) for v in value)
-                elif value is False or value is None:
-                    value = ""
-                elif isinstance(value, list | dict):
-                    value = json.dumps(value, ensure_ascii=False, default=str)
-                row.append(csv_safe(value))
-            writer.writerow(row)
-        return ("\ufeff" + out.getvalue()).encode()
-
-    @api.model
-    def _gdpr_export_zip(self, data, found):
-        """The zip: ``<model>.csv`` per model, and ``attachments/<id>-<name>``."""
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for model_data in data["models"]:
-                archive.writestr(f"{model_data['model']}.csv", self._gdpr_export_csv(model_data))
-            attachments = self.env["ir.attachment"].sudo().browse(found.get("ir.attachment", [])).exists()
-            for attachment in attachments:
-                if attachment.type != "binary":
-                    continue
-                name = re.sub(r"[^\w.-]+", "_", attachment.name or "file")
-                archive.writestr(f"attachments/{attachment.id}-{name}", attachment.raw or b"")
-        return buffer.getvalue()
-
-    @api.model
-    def _gdpr_export_pdf(self, data, name):
-        """The human-readable PDF (QWeb report ``gdpr_crm.action_report_personal_data``)."""
-        report = self.env.ref("gdpr_crm.action_report_personal_data").sudo()
-        # (in test mode, unless force_report_rendering is in the context,
-        # Odoo renders the HTML of the report instead of calling wkhtmltopdf)
-        content, _report_type = (
-            self.env["ir.actions.report"]
-            .sudo()
-            .with_context(gdpr_report_print_delay=0)
-            ._render_qweb_pdf(report, res_ids=[], data={"export": data, "title": name})
-        )
-        return content
-
-    @api.model
-    def _gdpr_export_attachments(self, found, name, res_model=None, res_id=None):
-        """Build the three export files of ``found`` and return them as
-        ``ir.attachment`` records (``<name>.json``, ``<name>.zip``,
-        ``<name>.pdf``), attached to ``res_model``/``res_id`` when given.
-        The export is written to the audit log (counts per model, no values).
-        """
-        data = self._gdpr_export_data(found)
-        files = [
-            (f"{name}.json", json.dumps(data, indent=1, ensure_ascii=False, default=str).encode(), "application/json"),
-            (f"{name}.zip", self._gdpr_export_zip(data, found), "application/zip"),
-            (f"{name}.pdf", self._gdpr_export_pdf(data, name), "application/pdf"),
-        ]
-        attachments = self.env["ir.attachment"].create(
-            [
-                {
-                    "name": filename,
-                    "raw": content,
-                    "mimetype": mimetype,
-                    "res_model": res_model or False,
-                    "res_id": res_id or False,
-                }
-                for filename, content, mimetype in files
-            ]
-        )
-        counts = ", ".join(f"{m['model']}: {len(m['records'])}" for m in data["models"])
-        self.env["gdpr.audit.log"]._gdpr_log(
-            "dsar_export",
-            model=res_model,
-            res_id=res_id,
-            record_count=data["record_count"],
-            description=self.env._("Personal data export of %(count)s records (%(counts)s).")
-            % {"count": data["record_count"], "counts": counts},
-        )
-        return attachments
+                column = SQL.identifier(fname)
+                queries.append(
+                    SQL(
+                        "(SELECT %s::varchar, id, %s::varchar FROM %s WHERE (%s) AND %s ~* %s)",
+                        model_name,
+                        fname,
+                        SQL.identifier(model._table),
+                        SQL(" OR ").join(SQL("%s ILIKE %s", column, like) for like in likes),
+                        column,
+                        regex,
+                    )
+                )
+        return queries

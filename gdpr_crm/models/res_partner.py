@@ -196,21 +196,6 @@ class ResPartner(models.Model):
         string="Audit Log Entries", compute="_compute_gdpr_audit_log_count", groups="gdpr_crm.group_gdpr_dpo"
     )
 
-    @api.model
-    def _gdpr_audit_personal_fields(self):
-        """Fields holding personal data: their changes are logged (names, not values)."""
-        names = {
-            "name", "email", "phone", "mobile", "street", "street2", "zip", "city", "state_id",
-            "country_id", "vat", "function", "title", "comment", "website", "image_1920",
-            "parent_id", "lang", "category_id",
-        }  # fmt: skip
-        return frozenset(names & set(self._fields))
-
-    @api.model
-    def _gdpr_sensitive_fields(self):
-        """Free-text fields readable only by the groups chosen in Settings."""
-        return frozenset({"comment"})
-
     def _compute_gdpr_audit_log_count(self):
         counts = dict(
             self.env["gdpr.audit.log"]

@@ -18,3 +18,4 @@ from . import test_keyring
 from . import test_suppression
 from . import test_restriction
 from . import test_erasure
+from . import test_personal_data_registry

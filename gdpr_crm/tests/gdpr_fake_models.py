@@ -12,3 +12,25 @@ class GdprTestLoyaltyCard(models.Model):
     name = fields.Char()
     holder_id = fields.Many2one("res.partner")
     email = fields.Char()
+
+
+class GdprTestPartnerSignup(models.Model):
+    """A module adding a free-text field to contacts (declared in the
+    personal-data registry by the test, with no other code)."""
+
+    _inherit = "res.partner"
+
+    x_signup_notes = fields.Text()
+
+
+class GdprTestMembership(models.Model):
+    """A model whose only link to a person is a field the registry declares
+    (its name says neither email nor phone)."""
+
+    _name = "gdpr.test.membership"
+    _description = "GDPR test: membership"
+
+    name = fields.Char()
+    member_contact = fields.Char()
+    member_line = fields.Char()
+    remarks = fields.Text()
