@@ -686,8 +686,15 @@ class GdprErasure(models.AbstractModel):
             for partner in partners.with_context(active_test=True):
                 vals = dict(PARTNER_ERASED_VALUES, name=self.env._("Erased contact %(id)s", id=partner.id))
                 partner.write({k: v for k, v in vals.items() if k in partner._fields})
-        for other in env["gdpr.request"].browse(list(plan.get("gdpr.request", {}).get("anonymize", {}))) | request:
-            other.write({"requester_name": False, "requester_email": False, "description": False})
+        requests = env["gdpr.request"].browse(list(plan.get("gdpr.request", {}).get("anonymize", {}))) | request
+        # in SQL: a request about a bare email must otherwise keep one
+        requests.flush_recordset()
+        cr.execute(
+            "UPDATE gdpr_request SET requester_name = NULL, requester_email = NULL, description = NULL "
+            "WHERE id = ANY(%s)",
+            [requests.ids],
+        )
+        requests.invalidate_recordset(["requester_name", "requester_email", "description"])
         # privacy_lookup's own log keeps masked identifiers: still a link
         if "privacy.log" in env:
             Log = env["privacy.log"]

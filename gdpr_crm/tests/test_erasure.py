@@ -292,6 +292,21 @@ class TestErasure(GdprCase):
         self.assertTrue(self.data["subject"].active)
         self.assertIn("zelda.quux@example.org", " ".join(self.data["other_lead"].message_ids.mapped("body")))
 
+    def test_erasure_of_a_bare_email(self):
+        lead = self.env["crm.lead"].create(
+            {"name": "Web visitor", "email_from": "vera.quux@example.org", "contact_name": "Vera Visitor"}
+        )
+        request = self.env["gdpr.request"].create(
+            {"request_type": "erasure", "requester_email": "vera.quux@example.org", "requester_name": "Vera Visitor"}
+        )
+        request.with_user(self.user_dpo).action_verify()
+        request.erasure_deep_check = True
+        request.with_user(self.user_dpo).action_execute()
+        self.assertTrue(json.loads(request.erasure_proof)["residue_check"]["deep"])
+        self.assertFalse(lead.exists())
+        self.assertEqual(scan_database(self.env, ["vera.quux@example.org", "Vera Visitor"]), {})
+        self.assertTrue(self.env["gdpr.suppression"]._gdpr_suppressed_values(["vera.quux@example.org"]))
+
     def test_bad_input_is_refused_and_changes_nothing(self):
         Request = self.env["gdpr.request"]
 
