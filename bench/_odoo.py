@@ -37,8 +37,9 @@ def import_odoo():
     return odoo
 
 
-def open_registry(db, conf=None):
-    """Return Odoo's registry of ``db`` with gdpr_crm's addons path."""
+def open_registry(db, conf=None, extra_paths=()):
+    """Return Odoo's registry of ``db`` with gdpr_crm's addons path (and
+    ``extra_paths``, folders of other addons a benchmark compares with)."""
     odoo = import_odoo()
     args = ["-d", db, "--log-level=warn"]
     if conf:
@@ -48,6 +49,7 @@ def open_registry(db, conf=None):
     paths = [str(REPO), os.path.join(home, "odoo", "addons")]
     if os.path.isdir(os.path.join(home, "addons")):
         paths.append(os.path.join(home, "addons"))
+    paths += [os.path.abspath(p) for p in extra_paths]
     odoo.tools.config["addons_path"] = ",".join(paths)
     odoo.modules.module.initialize_sys_path()
     return odoo.modules.registry.Registry(db)

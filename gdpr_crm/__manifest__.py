@@ -43,6 +43,8 @@
         "data/gdpr_request_data.xml",
         "wizards/gdpr_request_report_views.xml",
         "wizards/gdpr_request_execute_views.xml",
+        "wizards/gdpr_request_rectify_views.xml",
+        "views/gdpr_suppression_views.xml",
         "wizards/gdpr_request_reject_views.xml",
         "wizards/gdpr_request_extend_views.xml",
         "views/gdpr_request_views.xml",

@@ -19,6 +19,9 @@ from . import gdpr_processor
 from . import gdpr_breach
 from . import gdpr_mention_mixin
 from . import gdpr_subject_mixin
+from . import gdpr_suppression
+from . import gdpr_legal_hold
+from . import gdpr_erasure
 from . import gdpr_personal_field
 from . import gdpr_mention
 from . import gdpr_personal_data

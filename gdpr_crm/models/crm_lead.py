@@ -260,3 +260,6 @@ class CrmLead(models.Model):
                 """
             )
         )
+
+    def _gdpr_identifier_fields(self):
+        return ("email_from",), ("phone", "mobile")

@@ -159,6 +159,48 @@ class GdprRequest(models.Model):
         "else the company's.",
     )
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    # ---- erasure, restriction, objection ----
+    erasure_child_policy = fields.Selection(
+        [("erase", "Erase them too"), ("detach", "Keep them, detached")],
+        string="Other Contacts",
+        help="What an erasure does with the other people filed under the contact (the employees of a company).",
+    )
+    erasure_scrub_name_mentions = fields.Boolean(
+        string="Scrub Mentions by Name",
+        help="Also replace the subject's full name in the notes, messages and descriptions that mention it "
+        "(listed in the preview); otherwise only their email and phones are scrubbed there.",
+    )
+    erasure_deep_check = fields.Boolean(
+        string="Deep Residue Check",
+        help="After the erasure, also search every text column of the database for the subject (slower).",
+    )
+    erasure_proof = fields.Text(
+        string="Proof of Erasure",
+        readonly=True,
+        copy=False,
+        help="Anonymous proof: per model, what was deleted, anonymized, scrubbed or kept; keyed hashes of the "
+        "identifiers; the residue check.",
+    )
+    erasure_residue_count = fields.Integer(string="Residues Found", readonly=True, copy=False)
+    restriction_reason = fields.Text(
+        string="Reason for the Restriction",
+        help="Why the processing is restricted (GDPR art. 18(1)): accuracy contested, unlawful processing, "
+        "data needed for a legal claim, objection pending.",
+    )
+    notification_log = fields.Text(
+        string="Recipients Notified",
+        readonly=True,
+        copy=False,
+        help="GDPR art. 19: the processors and recipients told of the erasure, rectification or restriction, "
+        "and when (the emails themselves are not kept).",
+    )
+    rectification_log = fields.Text(
+        string="Rectified Values",
+        readonly=True,
+        copy=False,
+        groups="gdpr_crm.group_gdpr_dpo",
+        help="The old and new values of a rectification (GDPR art. 16), kept on the request only.",
+    )
 
     @api.model
     def _lang_get(self):
@@ -628,16 +670,163 @@ class GdprRequest(models.Model):
         )
 
     def _gdpr_execute_rectification(self):
-        self._gdpr_execute_by_hand()
+        """Rectification (art. 16) is done in its wizard, which records the
+        old and new values on the request; executing marks it processed."""
+        self.ensure_one()
+        if not self.rectification_log:
+            raise UserError(
+                self.env._(
+                    "Request %(name)s: record the corrected values with the Rectify button first.", name=self.name
+                )
+            )
+        self._gdpr_notify_recipients()
+
+    def _gdpr_subject_or_error(self):
+        self.ensure_one()
+        if not self.partner_id:
+            raise UserError(
+                self.env._("Request %(name)s names no contact: choose the data subject first.", name=self.name)
+            )
+        return self.partner_id
 
     def _gdpr_execute_erasure(self):
-        self._gdpr_execute_by_hand()
+        """Right to erasure (art. 17): see ``gdpr.erasure``. Rolled back as a
+        whole when anything fails or a residue remains."""
+        self.ensure_one()
+        proof = self.env["gdpr.erasure"]._gdpr_erase(self)
+        self.sudo().write(
+            {
+                "erasure_proof": self.env["gdpr.erasure"]._gdpr_proof_json(proof),
+                "erasure_residue_count": proof["residue_check"]["residues"],
+            }
+        )
+        self._gdpr_notify_recipients()
+        return proof
 
     def _gdpr_execute_restriction(self):
-        self._gdpr_execute_by_hand()
+        """Restriction (art. 18): the contact, its child contacts and their
+        leads are frozen (only the DPO may edit them) and left out of
+        mailings and retention."""
+        partner = self._gdpr_subject_or_error()
+        partners = partner.sudo().with_context(active_test=False).search([("id", "child_of", partner.id)])
+        reason = self.restriction_reason or self.env._("Restriction requested (%(name)s).", name=self.name)
+        vals = {
+            "gdpr_restricted": True,
+            "gdpr_restriction_reason": reason,
+            "gdpr_restriction_date": fields.Datetime.now(),
+        }
+        partners.filtered(lambda p: not p.gdpr_restricted).write(vals)
+        leads = self.env["crm.lead"].sudo().with_context(active_test=False).search([("partner_id", "in", partners.ids)])
+        leads.filtered(lambda lead: not lead.gdpr_restricted).write(vals)
+        self._gdpr_notify_recipients()
+        return partners, leads
 
     def _gdpr_execute_objection(self):
-        self._gdpr_execute_by_hand()
+        """Objection (art. 21): blacklist the email and phones, withdraw every
+        consent-based purpose (with its event), refuse prospecting on
+        legitimate interest, put the identifiers on the suppression list."""
+        partner = self._gdpr_subject_or_error()
+        partners = partner.sudo().with_context(active_test=False).search([("id", "child_of", partner.id)])
+        emails = {p.email_normalized for p in partners if p.email_normalized}
+        if self.requester_email and email_normalize(self.requester_email):
+            emails.add(email_normalize(self.requester_email))
+        phones = {n for p in partners for n in (p.phone, p.mobile) if n}
+        note = self.env._("Objection (request %(name)s)", name=self.name)
+        for email in sorted(emails):
+            self.env["mail.blacklist"].sudo()._add(email, message=note)
+        for phone in sorted(phones):
+            number = partner._phone_format(number=phone) or phone
+            self.env["phone.blacklist"].sudo()._add([number], message=note)
+        Consent = self.env["gdpr.consent"].sudo()
+        consents = Consent.search(
+            [
+                "|",
+                ("partner_id", "in", partners.ids),
+                ("email", "in", sorted(emails) or [False]),
+                ("state", "in", ("given", "pending")),
+                ("purpose_id.legal_basis", "=", "consent"),
+            ]
+        )
+        consents = consents.filtered(lambda c: c.state in ("given", "pending"))
+        given = consents.filtered(lambda c: c.state == "given")
+        if given:
+            given.action_withdraw(source="other", note=note)
+        if consents - given:
+            (consents - given).action_refuse(source="other", note=note)
+        now = fields.Datetime.now()
+        partners.write({"gdpr_objected": True, "gdpr_objection_date": now})
+        leads = self.env["crm.lead"].sudo().with_context(active_test=False).search([("partner_id", "in", partners.ids)])
+        leads.write({"gdpr_objected": True, "gdpr_objection_date": now})
+        self.env["gdpr.suppression"]._add(emails=emails, phones=phones, reason="objection", request=self)
+        self._gdpr_log_event(
+            self.env._(
+                "Objection of request %(name)s: %(emails)s emails and %(phones)s phones blacklisted, "
+                "%(consents)s consents withdrawn, prospecting refused.",
+                name=self.name,
+                emails=len(emails),
+                phones=len(phones),
+                consents=len(consents),
+            ),
+            event_type="consent",
+        )
+        return consents
+
+    # ------------------------------------------------------------------
+    # Art. 19 notifications
+    # ------------------------------------------------------------------
+    def _gdpr_recipients_to_notify(self):
+        """The processors and joint controllers of the company's processing
+        activities (those the data was disclosed to): ``{email: name}``."""
+        self.ensure_one()
+        activities = self.env["gdpr.processing.activity"].sudo().search([("company_id", "=", self.company_id.id)])
+        partners = activities.processor_ids.partner_id | activities.joint_controller_ids
+        recipients = {}
+        for partner in partners:
+            email = email_normalize(partner.email or "")
+            if email:
+                recipients.setdefault(email, partner.name)
+        return recipients
+
+    def _gdpr_notify_recipients(self):
+        """GDPR art. 19: email the processors and recipients what to do. The
+        emails are deleted once sent; the request records to whom and when."""
+        self.ensure_one()
+        recipients = self._gdpr_recipients_to_notify()
+        if not recipients:
+            return {}
+        labels = dict(self._fields["request_type"]._description_selection(self.env))
+        subject = self.env._(
+            "Privacy request %(name)s: %(type)s to apply", name=self.name, type=labels[self.request_type]
+        )
+        body = self.env._(
+            "<p>Under article 19 of the GDPR, we inform you that a data subject's request (%(type)s, reference "
+            "%(name)s) was executed on our side. Apply it to the personal data we shared with you: erase, "
+            "correct or restrict it accordingly, and confirm to our data protection officer.</p>",
+            type=labels[self.request_type],
+            name=self.name,
+        )
+        mails = (
+            self.env["mail.mail"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "subject": subject,
+                        "body_html": body,
+                        "email_to": email,
+                        "email_from": self.company_id.email_formatted or self.env.user.email_formatted,
+                        "auto_delete": True,
+                        "is_notification": True,
+                    }
+                    for email in sorted(recipients)
+                ]
+            )
+        )
+        mails.send()
+        when = fields.Datetime.to_string(fields.Datetime.now())
+        lines = [f"{when}: {name} <{email}>" for email, name in sorted(recipients.items())]
+        self.sudo().notification_log = "\n".join(filter(None, [self.notification_log, *lines]))
+        return recipients
 
     # ------------------------------------------------------------------
     # Answer and download link
@@ -739,6 +928,9 @@ class GdprRequest(models.Model):
 
     def action_open_execute_wizard(self):
         return self._gdpr_wizard_action("gdpr.request.execute", self.env._("Execute the request"))
+
+    def action_open_rectify_wizard(self):
+        return self._gdpr_wizard_action("gdpr.request.rectify", self.env._("Rectify the data"))
 
     def action_open_reject_wizard(self):
         return self._gdpr_wizard_action("gdpr.request.reject", self.env._("Reject the request"))

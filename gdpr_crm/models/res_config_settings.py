@@ -32,6 +32,15 @@ class ResConfigSettings(models.TransientModel):
         help="How long the link emailed to a requester to download their data keeps working.",
     )
 
+    gdpr_suppression_mode = fields.Selection(
+        [("warn", "Warn"), ("block", "Block")],
+        string="Suppression List",
+        config_parameter="gdpr_crm.suppression_mode",
+        default="warn",
+        help="When a contact or a lead is created (by hand, import or web form) with the email or phone of a person "
+        "who was erased or objected: warn (a banner on the record) or block the creation.",
+    )
+
     # ---- audit ----
     gdpr_secret_in_database = fields.Boolean(
         string="Privacy Keys in the Database",

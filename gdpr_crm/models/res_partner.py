@@ -198,3 +198,6 @@ class ResPartner(models.Model):
         companies = self.env["res.company"].sudo().with_context(active_test=False)._search([])
         positive = (operator == "=") == bool(value)
         return [("id", "in" if positive else "not in", companies.subselect("partner_id"))]
+
+    def _gdpr_identifier_fields(self):
+        return ("email",), ("phone", "mobile")

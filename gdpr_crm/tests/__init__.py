@@ -16,6 +16,9 @@ from . import test_ui_forms
 from . import test_log_masking
 from . import test_keyring
 from . import test_audit_proofs
+from . import test_suppression
+from . import test_restriction
+from . import test_erasure
 from . import test_personal_data_registry
 from . import test_personal_data_plans
 from . import test_screens

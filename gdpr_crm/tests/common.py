@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import contextlib
+from unittest.mock import patch
 
 from odoo.tests import TransactionCase
 
@@ -56,3 +57,16 @@ class GdprCase(TransactionCase):
         with self.assertRaises(exception) as catcher:
             yield catcher
         self.assertRegex(str(catcher.exception), pattern)
+
+    # ---- erasure, suppression ----
+    @contextlib.contextmanager
+    def mock_smtp(self):
+        """Capture what would leave through SMTP."""
+        outgoing = []
+
+        def send_email(server, message, *args, **kwargs):
+            outgoing.append(message)
+            return message["Message-Id"]
+
+        with patch.object(type(self.env["ir.mail_server"]), "send_email", send_email):
+            yield outgoing

@@ -314,15 +314,14 @@ class TestRequestWorkflow(GdprRequestCase):
         self.assertFalse(request.attachment_ids)
         self.assertEqual(self.AuditLog.search_count([]), logs)
 
-    def test_types_not_automated_must_be_processed_by_hand(self):
-        for request_type in ("rectification", "erasure", "restriction", "objection"):
-            with self.subTest(request_type=request_type):
-                request = self._create(request_type=request_type)
-                request.action_verify()
-                with self.assertRaisesRegex(UserError, "process request .* by hand, then mark it as done"):
-                    request.action_execute()
-                self.assertFalse(request.date_executed)
-                self.assertEqual(request.state, "verified")
+    def test_rectification_is_executed_through_its_wizard(self):
+        # (erasure, restriction, objection: tests/test_erasure.py, test_restriction.py)
+        request = self._create(request_type="rectification")
+        request.action_verify()
+        with self.assertRaisesRegex(UserError, "record the corrected values with the Rectify button first"):
+            request.action_execute()
+        self.assertFalse(request.date_executed)
+        self.assertEqual(request.state, "verified")
 
     def test_execute_runs_only_once(self):
         # The export itself is the personal-data engine's (tested with it);
@@ -406,7 +405,7 @@ class TestRequestWorkflow(GdprRequestCase):
         self._create().unlink()
 
     def test_execute_wizard_for_manual_type(self):
-        request = self._create(request_type="erasure")
+        request = self._create(request_type="rectification")
         request.action_verify()
         wizard = (
             self.env["gdpr.request.execute"]
@@ -416,12 +415,12 @@ class TestRequestWorkflow(GdprRequestCase):
         )
         self.assertFalse(wizard.is_automatic)
         self.assertFalse(wizard.line_ids)
-        # the wizard does not pretend to erase: the DPO processes it by hand first
+        # the wizard does not pretend to rectify: the DPO does it in its own wizard first
         with self.assertRaisesRegex(UserError, "process it before sending the answer"):
             wizard.action_execute()
         self.assertFalse(request.date_executed)
         self.assertFalse(self._mails_to(request, "gdpr_crm.mail_template_gdpr_request_response"))
-        # Once done by hand, the answer is sent through the same wizard.
+        # Once done, the answer is sent through the same wizard.
         request.action_start()
         wizard = (
             self.env["gdpr.request.execute"]

@@ -7,3 +7,4 @@ from . import base_partner_merge_automatic_wizard
 from . import gdpr_user_archive
 from . import gdpr_breach_notice
 from . import gdpr_sensitive_guidance
+from . import gdpr_request_rectify

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 
-AUTOMATIC_TYPES = ("access", "portability")
+AUTOMATIC_TYPES = ("access", "portability", "erasure", "restriction", "objection")
 
 
 class GdprRequestExecute(models.TransientModel):
@@ -41,11 +41,20 @@ class GdprRequestExecute(models.TransientModel):
         request = self.env["gdpr.request"].browse(values.get("request_id"))
         if request:
             values.setdefault("response", request.response)
-            if "send_response" in fields_list and not request.requester_email:
+            if "send_response" in fields_list and (not request.requester_email or request.request_type == "erasure"):
+                # an erasure removes the requester's address too: answer before, or by another channel
                 # nowhere to email it: the answer goes by post or by hand
                 values["send_response"] = False
             if "line_ids" in fields_list and request.request_type in AUTOMATIC_TYPES and not request.date_executed:
-                values["line_ids"] = [fields.Command.create(vals) for vals in self._gdpr_preview_lines(request)]
+                if request.request_type == "erasure":
+                    lines = self.env["gdpr.erasure"]._gdpr_preview(request)
+                elif request.request_type in ("access", "portability"):
+                    lines = self._gdpr_preview_lines(request)
+                else:
+                    lines = []
+                values["line_ids"] = [
+                    fields.Command.create({k: v for k, v in vals.items() if k != "action_label"}) for vals in lines
+                ]
         return values
 
     @api.model
@@ -95,3 +104,15 @@ class GdprRequestExecuteLine(models.TransientModel):
     model = fields.Char(string="Technical Name", readonly=True)
     model_description = fields.Char(string="Data", readonly=True)
     count = fields.Integer(string="Records", readonly=True)
+    action = fields.Selection(
+        [
+            ("delete", "Delete"),
+            ("anonymize", "Anonymize"),
+            ("scrub", "Scrub mentions"),
+            ("keep", "Keep (legal hold)"),
+            ("name_mention", "Mentions the name"),
+        ],
+        readonly=True,
+        help="What the erasure does with these records.",
+    )
+    reason = fields.Char(readonly=True, help="Why the records are kept.")
