@@ -92,8 +92,8 @@ class GdprRequest(models.Model):
     lang = fields.Selection(
         selection="_lang_get",
         string="Language",
-        default=lambda self: self.env.lang,
-        help="The language of the emails sent to the requester.",
+        help="The language of the emails and files sent to the requester. Left empty, the contact's language "
+        "(else the language of whoever records the request).",
     )
     channel = fields.Selection(CHANNELS, required=True, default="email", tracking=True)
     description = fields.Text(string="Details", help="What the requester asks, in their words.")
@@ -252,13 +252,15 @@ class GdprRequest(models.Model):
             self._gdpr_validate_vals(vals)
             if vals.get("requester_email"):
                 vals["requester_email"] = vals["requester_email"].strip()
-            if vals.get("partner_id"):
-                partner = Partner.browse(vals["partner_id"])
-                vals.setdefault("requester_name", partner.name)
+            # The form sends every key, empty ones too: fill what was left empty.
+            partner = Partner.browse(vals.get("partner_id"))
+            if partner:
+                if not vals.get("requester_name"):
+                    vals["requester_name"] = partner.name
                 if not vals.get("requester_email") and partner.email:
                     vals["requester_email"] = partner.email
-                if partner.lang and "lang" not in vals:
-                    vals["lang"] = partner.lang
+            if not vals.get("lang"):
+                vals["lang"] = partner.lang or self.env.lang
             if not vals.get("name") or vals["name"] == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("gdpr.request") or "/"
         requests = super().create(vals_list)
@@ -271,6 +273,15 @@ class GdprRequest(models.Model):
                 "gdpr_crm.mail_template_gdpr_request_acknowledgement"
             )
         return requests
+
+    @api.onchange("partner_id")
+    def _onchange_partner_id_requester(self):
+        """Show in the form the requester's name, email and language the contact gives."""
+        for request in self.filtered("partner_id"):
+            partner = request.partner_id
+            request.requester_name = request.requester_name or partner.name
+            request.requester_email = request.requester_email or partner.email
+            request.lang = request.lang or partner.lang
 
     def write(self, vals):
         self._gdpr_check_workflow_fields(vals)
