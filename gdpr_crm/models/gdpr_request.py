@@ -260,7 +260,7 @@ class GdprRequest(models.Model):
                 if not vals.get("requester_email") and partner.email:
                     vals["requester_email"] = partner.email
             if not vals.get("lang"):
-                vals["lang"] = partner.lang or self.env.lang
+                vals["lang"] = partner.lang or self.env.lang or self.env.user.lang
             if not vals.get("name") or vals["name"] == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("gdpr.request") or "/"
         requests = super().create(vals_list)
@@ -569,15 +569,28 @@ class GdprRequest(models.Model):
         partners, emails, phones = self._gdpr_subject_criteria()
         return self.env["gdpr.personal.data"]._gdpr_find(partners=partners, emails=emails, phones=phones)
 
-    def _gdpr_execute_access(self):
-        """Right of access (art. 15): export every record of the subject and attach it."""
+    def _gdpr_subject_provenance(self):
+        """The subject's data with where each record comes from (own, reference,
+        mention): ``{model: {id: {"relation", "via"}}}``, for the export."""
         self.ensure_one()
-        found = self._gdpr_find_subject_data()
-        # The files are for the requester: labels and the PDF in their language.
-        attachments = (
-            self.env["gdpr.personal.data"]
-            .with_context(lang=self.lang or self.env.lang)
-            ._gdpr_export_attachments(found, name=self.name.replace("/", "-"), res_model=self._name, res_id=self.id)
+        partners, emails, phones = self._gdpr_subject_criteria()
+        return self.env["gdpr.personal.data"]._gdpr_export_provenance(partners=partners, emails=emails, phones=phones)
+
+    def _gdpr_execute_access(self):
+        """Right of access (art. 15): export the subject's data (and only theirs) and attach it."""
+        self.ensure_one()
+        found = self._gdpr_subject_provenance()
+        partners, emails, phones = self._gdpr_subject_criteria()
+        Engine = self.env["gdpr.personal.data"].with_context(lang=self.lang or self.env.lang, tz=self.requester_tz)
+        subject = {
+            "identifiers": Engine._gdpr_export_identifiers(partners=partners, emails=emails, phones=phones),
+            "name": self.requester_name or self.partner_id.name or "",
+            "tz": self.requester_tz,
+            "company": self.company_id,
+        }
+        # The files are for the requester: labels, values and the PDF in their language and time zone.
+        attachments = Engine._gdpr_export_attachments(
+            found, name=self.name.replace("/", "-"), res_model=self._name, res_id=self.id, subject=subject
         )
         self.attachment_ids = [fields.Command.link(a.id) for a in attachments]
         self._gdpr_log_event(
