@@ -4,11 +4,14 @@ in a document the person can read (art. 15(1))."""
 
 import io
 import json
+import shutil
+import subprocess
 import zipfile
 
 from markupsafe import Markup
 
-from odoo.tests import Form, tagged
+from odoo.tests import Form, HttpCase, tagged
+from odoo.tools import mute_logger
 
 from .test_request import GdprRequestCase
 
@@ -204,3 +207,58 @@ class TestAccessExport(GdprRequestCase):
         )
         self.assertEqual(request.requester_name, "Some One")
         self.assertEqual(request.lang, self.env.lang or self.env.user.lang)
+
+
+@tagged("post_install", "-at_install", "gdpr_crm")
+class TestAccessExportPdf(HttpCase):
+    """The PDF a person reads, rendered by wkhtmltopdf and read back with pdftotext."""
+
+    def test_pdf_is_readable_and_light(self):
+        if not shutil.which("pdftotext"):
+            self.fail("pdftotext (poppler-utils) is needed: run scripts/setup.sh")
+        subject = self.env["res.partner"].create(
+            {"name": "Jeanne Sujet", "email": "jeanne.sujet@example.com", "lang": "en_US", "tz": "Europe/Paris"}
+        )
+        self.env["crm.lead"].create({"name": "Jeanne's project", "partner_id": subject.id})
+        consent = self.env["gdpr.consent"].create(
+            {"partner_id": subject.id, "purpose_id": self.env.ref("gdpr_crm.purpose_newsletter").id}
+        )
+        consent.action_give(source="web_form", proof="I want the newsletter.", proof_version="v3")
+        self.env["gdpr.breach"].create(
+            {"date_detected": "2026-03-02 09:00:00", "nature": "confidentiality", "partner_ids": subject.ids}
+        )
+        request = (
+            self.env["gdpr.request"]
+            .with_context(force_report_rendering=True)
+            .create({"request_type": "access", "partner_id": subject.id})
+        )
+        request.action_verify()
+        # Debian's wkhtmltopdf (unpatched Qt) warns that it ignores the header options.
+        with mute_logger("odoo.addons.base.models.ir_actions_report"):
+            request.action_execute()
+        pdf = request.attachment_ids.filtered(lambda a: a.name.endswith(".pdf"))
+        self.assertTrue(pdf.raw.startswith(b"%PDF"))
+        self.assertLess(len(pdf.raw), 1024 * 1024, "a typical subject's PDF stays under 1 MB")
+        text = subprocess.run(
+            ["pdftotext", "-layout", "-", "-"], input=pdf.raw, capture_output=True, check=True
+        ).stdout.decode()
+        text = " ".join(text.split())
+        for section in (
+            "Purposes and legal bases",
+            "Categories of data concerned",
+            "Recipients of your data",
+            "Transfers outside the European Economic Area",
+            "How long we keep your data",
+            "Your rights and how to exercise them",
+            "CNIL",
+            "Where your data comes from",
+            "Who is responsible",
+            "Identity and contact details",
+            "Jeanne's project",
+            "I want the newsletter.",
+            "Web form",
+            "Confidentiality",
+        ):
+            self.assertIn(section, text)
+        for raw in ("web_form", "confidentiality", "res.partner", "crm.lead", "True", "False"):
+            self.assertNotIn(raw, text)
