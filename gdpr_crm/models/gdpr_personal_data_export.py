@@ -435,7 +435,8 @@ class GdprPersonalData(models.AbstractModel):
         for rec in records - own:
             entry = entries[rec.id]
             if entry["relation"] == "reference":
-                fnames = [v.split(":", 1)[1] for v in entry["via"] if ":" in v]
+                # ("partner_m2m:partner_ids", or a bare field name)
+                fnames = [str(v).split(":", 1)[-1] for v in entry["via"]]
                 fnames = [f for f in fnames if f in model._fields]
                 values = self._gdpr_export_scrub(model, self._gdpr_export_values_of(model, rec, fnames), ident)[0]
                 if "create_date" in model._fields:
@@ -459,7 +460,7 @@ class GdprPersonalData(models.AbstractModel):
         sources = context["mention_sources"].get(rec._name) or [
             f for f, field in rec._fields.items() if field.store and field.type in ("char", "text", "html")
         ]
-        needles = [*ident["emails"], *ident["phone_keys"]]
+        needles = [*ident["emails"], *ident["phone_keys"], *ident.get("names", ())]
         passages = []
         for fname in sources:
             value = rec[fname]

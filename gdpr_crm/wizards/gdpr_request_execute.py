@@ -72,7 +72,7 @@ class GdprRequestExecute(models.TransientModel):
                         "model_description": model_data["name"],
                         "res_id": record["id"],
                         "name": record["display_name"] or model_data["name"],
-                        "relation": record["relation"] if record["relation"] in relations else "own",
+                        "relation": record["relation"] if record["relation"] in relations else "mention",
                         "exported": exported,
                         "count": 1,
                     }
