@@ -687,13 +687,21 @@ class GdprPersonalData(models.AbstractModel):
     @api.model
     def _gdpr_export_normalize(self, found):
         """``found`` as provenance: a plain ``{model: [ids]}`` (from ``_gdpr_find``)
-        counts as the subject's own records."""
+        counts as the subject's own records. Records found only by a name in
+        a text (``name_mention``: possibly somebody else of the same name)
+        are for the DPO to review, not exported."""
         result = {}
         for model_name, value in found.items():
             if isinstance(value, dict):
-                result[model_name] = value
+                entries = {
+                    res_id: {"relation": entry["relation"], "via": sorted(entry.get("via") or (), key=str)}
+                    for res_id, entry in value.items()
+                    if entry["relation"] != "name_mention"
+                }
             else:
-                result[model_name] = {i: {"relation": "own", "via": []} for i in value}
+                entries = {i: {"relation": "own", "via": []} for i in value}
+            if entries:
+                result[model_name] = entries
         return result
 
     @api.model

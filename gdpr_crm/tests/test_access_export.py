@@ -201,6 +201,21 @@ class TestAccessExport(GdprRequestCase):
         self.assertEqual(len(mail), 1)
         self.assertIn("Hello Jeanne Sujet,", mail.body_html)
 
+    def test_engine_provenance_shape(self):
+        """The engine's provenance (via as sets, name mentions) is taken as it is."""
+        Engine = self.env["gdpr.personal.data"]
+        found = {
+            "res.partner": {self.subject.id: {"relation": "own", "via": {"id"}}},
+            "gdpr.breach": {self.breach.id: {"relation": "own", "via": {"partner_ids"}}},
+            "mail.message": {self.private.id: {"relation": "name_mention", "via": {"body"}}},
+        }
+        data = Engine._gdpr_export_data(found, ident=Engine._gdpr_export_identifiers(partners=self.subject))
+        by_model = {m["model"]: m for m in data["models"]}
+        self.assertNotIn("mail.message", by_model, "a name found in a text is for the DPO to check, not exported")
+        breach = by_model["gdpr.breach"]["records"][0]
+        self.assertEqual(breach["via"], ["partner_ids"])
+        self.assertNotIn(INTERNAL[0], json.dumps(data), "a breach is reduced whatever its relation")
+
     def test_request_without_contact_keeps_its_values(self):
         request = self.env["gdpr.request"].create(
             {"request_type": "access", "requester_email": "someone@example.com", "requester_name": "Some One"}

@@ -77,6 +77,23 @@ class GdprRequestExecute(models.TransientModel):
                         "count": 1,
                     }
                 )
+        # found by a name only: possibly somebody else, not exported; listed for the DPO to check
+        IrModel = self.env["ir.model"].sudo()
+        for model_name, entries in sorted(found.items()):
+            for res_id, entry in sorted(entries.items()) if isinstance(entries, dict) else ():
+                if entry["relation"] == "name_mention":
+                    label = IrModel._get(model_name).name or model_name
+                    lines.append(
+                        {
+                            "model": model_name,
+                            "model_description": label,
+                            "res_id": res_id,
+                            "name": label,
+                            "relation": "name_mention",
+                            "exported": self.env._("Not exported: check whether it is about this person."),
+                            "count": 1,
+                        }
+                    )
         return lines
 
     def action_execute(self):
@@ -109,7 +126,12 @@ class GdprRequestExecuteLine(models.TransientModel):
     res_id = fields.Integer(string="Record ID", readonly=True)
     name = fields.Char(string="Record", readonly=True)
     relation = fields.Selection(
-        [("own", "Their data"), ("reference", "Lists them"), ("mention", "Mentions them")],
+        [
+            ("own", "Their data"),
+            ("reference", "Lists them"),
+            ("mention", "Mentions them"),
+            ("name_mention", "Names someone like them"),
+        ],
         string="Found As",
         readonly=True,
         help="Their data: exported with its personal fields. Lists them: only what concerns the person. "
