@@ -143,6 +143,22 @@ def _is_relation(value):
     return isinstance(value, list) and len(value) == 2 and isinstance(value[0], int) and isinstance(value[1], str)
 
 
+class _ModelLabels(dict):
+    """``{model name: its label}``, read from ``ir.model`` on first use (translated)."""
+
+    def __init__(self, env):
+        super().__init__()
+        self.env = env
+
+    def __missing__(self, model_name):
+        label = self.env["ir.model"]._get(model_name).name or model_name
+        self[model_name] = label
+        return label
+
+    def get(self, model_name, default=None):
+        return self[model_name] if model_name else default
+
+
 class GdprPersonalData(models.AbstractModel):
     _inherit = "gdpr.personal.data"
 
@@ -719,7 +735,7 @@ class GdprPersonalData(models.AbstractModel):
         provenance = self._gdpr_export_normalize(found)
         if ident is None:
             ident = engine._gdpr_export_identifiers(partners=env[PARTNER].browse(list(provenance.get(PARTNER, ()))))
-        ir_models = {m.model: m.name for m in env["ir.model"].search([])}
+        ir_models = _ModelLabels(env)
         ident = dict(
             ident, provenance=provenance, personal_models=set(engine._gdpr_discover()) - {PARTNER, "res.users"}
         )
