@@ -86,9 +86,10 @@ is_odoo18() {
 
 ensure_system_packages() {
     # Build tools for the few requirements without wheels (psycopg2), and
-    # wkhtmltopdf for the QWeb PDF reports.
+    # wkhtmltopdf for the QWeb PDF reports, poppler-utils (pdftotext) for the
+    # tests that read them.
     if command -v dpkg-query >/dev/null; then
-        apt_install gcc python3-dev python3-venv libpq-dev wkhtmltopdf
+        apt_install gcc python3-dev python3-venv libpq-dev wkhtmltopdf poppler-utils
     fi
 }
 

@@ -96,8 +96,8 @@ class GdprRequest(models.Model):
     lang = fields.Selection(
         selection="_lang_get",
         string="Language",
-        default=lambda self: self.env.lang,
-        help="The language of the emails sent to the requester.",
+        help="The language of the emails and files sent to the requester. Left empty, the contact's language "
+        "(else the language of whoever records the request).",
     )
     channel = fields.Selection(CHANNELS, required=True, default="email", tracking=True)
     description = fields.Text(string="Details", help="What the requester asks, in their words.")
@@ -307,13 +307,15 @@ class GdprRequest(models.Model):
             self._gdpr_validate_vals(vals)
             if vals.get("requester_email"):
                 vals["requester_email"] = vals["requester_email"].strip()
-            if vals.get("partner_id"):
-                partner = Partner.browse(vals["partner_id"])
-                vals.setdefault("requester_name", partner.name)
+            # The form sends every key, empty ones too: fill what was left empty.
+            partner = Partner.browse(vals.get("partner_id"))
+            if partner:
+                if not vals.get("requester_name"):
+                    vals["requester_name"] = partner.name
                 if not vals.get("requester_email") and partner.email:
                     vals["requester_email"] = partner.email
-                if partner.lang and "lang" not in vals:
-                    vals["lang"] = partner.lang
+            if not vals.get("lang"):
+                vals["lang"] = partner.lang or self.env.lang or self.env.user.lang
             if not vals.get("name") or vals["name"] == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("gdpr.request") or "/"
         requests = super().create(vals_list)
@@ -336,6 +338,15 @@ class GdprRequest(models.Model):
             for line in result:
                 line["__fold"] = line.get("state") in FOLDED_STATES
         return result
+
+    @api.onchange("partner_id")
+    def _onchange_partner_id_requester(self):
+        """Show in the form the requester's name, email and language the contact gives."""
+        for request in self.filtered("partner_id"):
+            partner = request.partner_id
+            request.requester_name = request.requester_name or partner.name
+            request.requester_email = request.requester_email or partner.email
+            request.lang = request.lang or partner.lang
 
     def write(self, vals):
         vals = dict(vals)
@@ -632,15 +643,28 @@ class GdprRequest(models.Model):
         partners, emails, phones = self._gdpr_subject_criteria()
         return self.env["gdpr.personal.data"]._gdpr_find(partners=partners, emails=emails, phones=phones)
 
-    def _gdpr_execute_access(self):
-        """Right of access (art. 15): export every record of the subject and attach it."""
+    def _gdpr_subject_provenance(self):
+        """The subject's data with where each record comes from (own, reference,
+        mention): ``{model: {id: {"relation", "via"}}}``, for the export."""
         self.ensure_one()
-        found = self._gdpr_find_subject_data()
-        # The files are for the requester: labels and the PDF in their language.
-        attachments = (
-            self.env["gdpr.personal.data"]
-            .with_context(lang=self.lang or self.env.lang)
-            ._gdpr_export_attachments(found, name=self.name.replace("/", "-"), res_model=self._name, res_id=self.id)
+        partners, emails, phones = self._gdpr_subject_criteria()
+        return self.env["gdpr.personal.data"]._gdpr_export_provenance(partners=partners, emails=emails, phones=phones)
+
+    def _gdpr_execute_access(self):
+        """Right of access (art. 15): export the subject's data (and only theirs) and attach it."""
+        self.ensure_one()
+        found = self._gdpr_subject_provenance()
+        partners, emails, phones = self._gdpr_subject_criteria()
+        Engine = self.env["gdpr.personal.data"].with_context(lang=self.lang or self.env.lang, tz=self.requester_tz)
+        subject = {
+            "identifiers": Engine._gdpr_export_identifiers(partners=partners, emails=emails, phones=phones),
+            "name": self.requester_name or self.partner_id.name or "",
+            "tz": self.requester_tz,
+            "company": self.company_id,
+        }
+        # The files are for the requester: labels, values and the PDF in their language and time zone.
+        attachments = Engine._gdpr_export_attachments(
+            found, name=self.name.replace("/", "-"), res_model=self._name, res_id=self.id, subject=subject
         )
         self.attachment_ids = [fields.Command.link(a.id) for a in attachments]
         self._gdpr_log_event(

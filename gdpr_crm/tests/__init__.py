@@ -24,3 +24,4 @@ from . import test_personal_data_plans
 from . import test_screens
 from . import test_sensitive
 from . import test_retention
+from . import test_access_export

@@ -233,7 +233,9 @@ class TestPersonalData(GdprCase):
         found = self.engine._gdpr_find(partners=self.jo)
         logs_before = self.env["gdpr.audit.log"].search_count([("event_type", "=", "dsar_export")])
         files = self.engine._gdpr_export_attachments(found, "DSR-TEST", res_model="res.partner", res_id=self.jo.id)
-        self.assertEqual(sorted(files.mapped("name")), ["DSR-TEST.json", "DSR-TEST.pdf", "DSR-TEST.zip"])
+        self.assertEqual(
+            sorted(files.mapped("name")), ["DSR-TEST.html", "DSR-TEST.json", "DSR-TEST.pdf", "DSR-TEST.zip"]
+        )
         by_name = {f.name: f for f in files}
         data = json.loads(by_name["DSR-TEST.json"].raw)
         self.assertIn("crm.lead", [m["model"] for m in data["models"]])
@@ -245,7 +247,7 @@ class TestPersonalData(GdprCase):
         self.assertIn("jo@example.com", csv_partner)
         self.assertNotIn("joe@example.com", csv_partner)
         # in test mode Odoo renders the report as HTML (see TestPersonalDataReport for the PDF)
-        self.assertIn(b"Personal Data Report", base64.b64decode(by_name["DSR-TEST.pdf"].datas))
+        self.assertIn(b"Your personal data", base64.b64decode(by_name["DSR-TEST.pdf"].datas))
         log = self.env["gdpr.audit.log"].search([("event_type", "=", "dsar_export")], limit=1)
         self.assertEqual(self.env["gdpr.audit.log"].search_count([("event_type", "=", "dsar_export")]), logs_before + 1)
         self.assertEqual(log.record_count, data["record_count"])

@@ -243,8 +243,13 @@ class TestRequestWorkflow(GdprRequestCase):
         request = self._create()
         request.action_verify()
         lead_2 = self.env["crm.lead"].create({"name": "Second"})
-        found = {"res.partner": self.subject.ids, "crm.lead": (self.lead | lead_2).ids, "mail.message": []}
-        with patch.object(type(self.Request), "_gdpr_find_subject_data", lambda self: found):
+        own = {"relation": "own", "via": ["partner_m2o:partner_id"]}
+        found = {
+            "res.partner": {self.subject.id: own},
+            "crm.lead": {self.lead.id: own, lead_2.id: own},
+            "mail.message": {},
+        }
+        with patch.object(type(self.Request), "_gdpr_subject_provenance", lambda self: found):
             wizard = (
                 self.env["gdpr.request.execute"]
                 .with_user(self.user_dpo)
@@ -253,8 +258,12 @@ class TestRequestWorkflow(GdprRequestCase):
             )
         self.assertTrue(wizard.is_automatic)
         self.assertEqual(
-            {(line.model, line.model_description, line.count) for line in wizard.line_ids},
-            {("res.partner", "Contact", 1), ("crm.lead", "Lead/Opportunity", 2)},
+            {(line.model, line.model_description, line.res_id, line.relation) for line in wizard.line_ids},
+            {
+                ("res.partner", "Contact", self.subject.id, "own"),
+                ("crm.lead", "Lead/Opportunity", self.lead.id, "own"),
+                ("crm.lead", "Lead/Opportunity", lead_2.id, "own"),
+            },
         )
         self.assertEqual(wizard.total_count, 3)
 

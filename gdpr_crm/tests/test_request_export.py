@@ -61,7 +61,7 @@ class TestRequestExport(GdprRequestCase):
         data = json.loads(files["json"].raw)
         consents = next(m for m in data["models"] if m["model"] == "gdpr.consent")
         self.assertEqual(consents["fields"]["purpose_id"], "Finalité")
-        self.assertIn(b"Rapport de donn", files["pdf"].raw)
+        self.assertIn("Vos données personnelles", files["pdf"].raw.decode())
 
     def test_execute_wizard_for_a_requester_without_email(self):
         by_post = self.env["res.partner"].create({"name": "Paul Courrier", "street": "1 rue de la Poste"})
@@ -73,7 +73,7 @@ class TestRequestExport(GdprRequestCase):
         self.assertFalse(form.send_response, "nowhere to email the answer: not proposed")
         form.save().action_execute()
         self.assertTrue(request.date_executed)
-        self.assertEqual(len(request.attachment_ids), 3)
+        self.assertEqual(len(request.attachment_ids), 4)
         self.assertFalse(self.env["mail.mail"].search([("model", "=", "gdpr.request"), ("res_id", "=", request.id)]))
 
     def _executed(self, request_type="access"):
@@ -84,7 +84,7 @@ class TestRequestExport(GdprRequestCase):
 
     def _export(self, request):
         files = {a.name.rsplit(".", 1)[1]: a for a in request.attachment_ids}
-        self.assertEqual(sorted(files), ["json", "pdf", "zip"])
+        self.assertEqual(sorted(files), ["html", "json", "pdf", "zip"])
         return files
 
     def test_access_attaches_complete_export(self):
@@ -142,12 +142,16 @@ class TestRequestExport(GdprRequestCase):
         request.action_verify()
         action = request.with_user(self.user_dpo).action_open_execute_wizard()
         wizard = self.env[action["res_model"]].with_user(self.user_dpo).with_context(action["context"]).create({})
-        counts = {line.model: line.count for line in wizard.line_ids}
-        self.assertGreaterEqual(counts["res.partner"], 2)
-        self.assertGreaterEqual(counts["crm.lead"], 1)
+        lines = {(line.model, line.res_id): line for line in wizard.line_ids}
+        self.assertIn(("res.partner", self.subject.id), lines)
+        self.assertIn(("res.partner", self.child.id), lines)
+        self.assertEqual(lines["crm.lead", self.lead.id].relation, "own")
+        self.assertNotIn(("res.partner", self.other.id), lines)
+        opened = lines["crm.lead", self.lead.id].action_open_record()
+        self.assertEqual((opened["res_model"], opened["res_id"]), ("crm.lead", self.lead.id))
         wizard.send_response = True
         wizard.action_execute()
-        self.assertEqual(len(request.attachment_ids), 3)
+        self.assertEqual(len(request.attachment_ids), 4)
         self.assertTrue(request.download_expiry)
         mail = self._mails_to(request, "gdpr_crm.mail_template_gdpr_request_response")
         self.assertEqual(len(mail), 1)

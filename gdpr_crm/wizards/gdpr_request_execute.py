@@ -2,6 +2,8 @@
 from odoo import api, fields, models
 
 AUTOMATIC_TYPES = ("access", "portability", "erasure", "restriction", "objection")
+# The preview lists at most this many records of each kind (the export holds them all).
+PREVIEW_LIMIT_PER_MODEL = 200
 
 
 class GdprRequestExecute(models.TransientModel):
@@ -59,21 +61,48 @@ class GdprRequestExecute(models.TransientModel):
 
     @api.model
     def _gdpr_preview_lines(self, request):
-        """One line per model holding the subject's data: its label and count."""
-        found = request._gdpr_find_subject_data()
-        models_by_name = {m.model: m for m in self.env["ir.model"].sudo().search([("model", "in", list(found))])}
+        """One line per record the export will hold: its kind, what it is to the
+        subject (own, reference, mention) and what will be exported of it."""
+        found = request._gdpr_subject_provenance()
+        partners, emails, phones = request._gdpr_subject_criteria()
+        Engine = self.env["gdpr.personal.data"].sudo()
+        data = Engine._gdpr_export_data(
+            found, ident=Engine._gdpr_export_identifiers(partners=partners, emails=emails, phones=phones)
+        )
+        relations = dict(self.env["gdpr.request.execute.line"]._fields["relation"]._description_selection(self.env))
         lines = []
-        for model_name, ids in sorted(found.items()):
-            if not ids:
-                continue
-            ir_model = models_by_name.get(model_name)
-            lines.append(
-                {
-                    "model": model_name,
-                    "model_description": ir_model.name if ir_model else model_name,
-                    "count": len(ids),
-                }
-            )
+        for model_data in data["models"]:
+            for record in model_data["records"][:PREVIEW_LIMIT_PER_MODEL]:
+                shown = [label for fname, label in model_data["fields"].items() if record["values"].get(fname)]
+                exported = record["summary"] or self.env._("Its fields: %(fields)s", fields=", ".join(shown[:12]))
+                lines.append(
+                    {
+                        "model": model_data["model"],
+                        "model_description": model_data["name"],
+                        "res_id": record["id"],
+                        "name": record["display_name"] or model_data["name"],
+                        "relation": record["relation"] if record["relation"] in relations else "mention",
+                        "exported": exported,
+                        "count": 1,
+                    }
+                )
+        # found by a name only: possibly somebody else, not exported; listed for the DPO to check
+        IrModel = self.env["ir.model"].sudo()
+        for model_name, entries in sorted(found.items()):
+            for res_id, entry in sorted(entries.items()) if isinstance(entries, dict) else ():
+                if entry["relation"] == "name_mention":
+                    label = IrModel._get(model_name).name or model_name
+                    lines.append(
+                        {
+                            "model": model_name,
+                            "model_description": label,
+                            "res_id": res_id,
+                            "name": label,
+                            "relation": "name_mention",
+                            "exported": self.env._("Not exported: check whether it is about this person."),
+                            "count": 1,
+                        }
+                    )
         return lines
 
     def action_execute(self):
@@ -98,12 +127,11 @@ class GdprRequestExecute(models.TransientModel):
 class GdprRequestExecuteLine(models.TransientModel):
     _name = "gdpr.request.execute.line"
     _description = "Privacy Request Preview Line"
-    _order = "count desc, model"
+    _order = "model_description, id"
 
     wizard_id = fields.Many2one("gdpr.request.execute", required=True, ondelete="cascade")
     model = fields.Char(string="Technical Name", readonly=True)
     model_description = fields.Char(string="Data", readonly=True)
-    count = fields.Integer(string="Records", readonly=True)
     action = fields.Selection(
         [
             ("delete", "Delete"),
@@ -116,3 +144,30 @@ class GdprRequestExecuteLine(models.TransientModel):
         help="What the erasure does with these records.",
     )
     reason = fields.Char(readonly=True, help="Why the records are kept.")
+    res_id = fields.Integer(string="Record ID", readonly=True)
+    name = fields.Char(string="Record", readonly=True)
+    relation = fields.Selection(
+        [
+            ("own", "Their data"),
+            ("reference", "Lists them"),
+            ("mention", "Mentions them"),
+            ("name_mention", "Names someone like them"),
+        ],
+        string="Found As",
+        readonly=True,
+        help="Their data: exported with its personal fields. Lists them: only what concerns the person. "
+        "Mentions them: only the passage that quotes them.",
+    )
+    exported = fields.Char(string="Exported", readonly=True)
+    count = fields.Integer(string="Records", readonly=True, default=1)
+
+    def action_open_record(self):
+        """Open the record in its form, for the DPO to check it."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.model,
+            "res_id": self.res_id,
+            "view_mode": "form",
+            "target": "new",
+        }
