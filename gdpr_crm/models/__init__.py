@@ -26,3 +26,4 @@ from . import crm_lead
 from . import res_partner
 from . import res_users
 from . import ir_actions_report
+from . import gdpr_validation

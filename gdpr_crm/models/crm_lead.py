@@ -98,9 +98,14 @@ class CrmLead(models.Model):
             lead.gdpr_consent_event_ids = consents.event_ids
 
     @api.depends("partner_id", "email_normalized")
+    @api.depends_context("uid")
     def _compute_gdpr_consent_purpose_ids(self):
-        Consent = self.env["gdpr.consent"].sudo()
-        by_lead = self.sudo()._gdpr_consents_by_lead(Consent._gdpr_given_domain())
+        # as the user: a salesperson sees the purposes of the consents they may read
+        Consent = self.env["gdpr.consent"]
+        if not Consent.has_access("read"):
+            self.gdpr_consent_purpose_ids = self.env["gdpr.purpose"]
+            return
+        by_lead = self._gdpr_consents_by_lead(Consent._gdpr_given_domain())
         for lead in self:
             lead.gdpr_consent_purpose_ids = by_lead[lead.id].purpose_id.with_env(self.env)
 
@@ -197,6 +202,10 @@ class CrmLead(models.Model):
             "title", "description", "website", "partner_id", "lang_id",
         }  # fmt: skip
         return frozenset(names & set(self._fields))
+
+    @api.model
+    def _gdpr_perimeter_link_fields(self):
+        return frozenset({"partner_id"})
 
     @api.model
     def _gdpr_sensitive_fields(self):

@@ -11,6 +11,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 from odoo.tools import SQL
 
+from ..lib.validation import bounded_setting, is_int
+
 _logger = logging.getLogger(__name__)
 
 EVENT_TYPES = [
@@ -452,6 +454,8 @@ class GdprAuditLog(models.Model):
             ``False`` when the whole chain is intact.
         """
         self.check_access("read")  # the DPO's tool: raw SQL below
+        if not is_int(batch_size) or not 1 <= batch_size <= 100_000:
+            raise UserError(self.env._("The batch size must be a whole number between 1 and 100000."))
         cr = self.env.cr
         self.env.flush_all()
         self._gdpr_flush_pending()
@@ -510,10 +514,10 @@ class GdprAuditLog(models.Model):
     @api.model
     def _gdpr_retention_days(self):
         value = self.env["ir.config_parameter"].sudo().get_param("gdpr_crm.audit_log_retention_days")
-        try:
-            return int(value) if value not in (None, False, "") else DEFAULT_RETENTION_DAYS
-        except ValueError:
+        if value in (None, False, ""):
             return DEFAULT_RETENTION_DAYS
+        # bounded: a setting written straight into the parameters cannot overflow a date
+        return bounded_setting("gdpr_crm.audit_log_retention_days", value, DEFAULT_RETENTION_DAYS)
 
     @api.model
     def _gdpr_purge_expired(self):

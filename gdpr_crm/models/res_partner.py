@@ -1,10 +1,13 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import re
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import consteq
 from odoo.tools.misc import hmac as odoo_hmac
 
 PREFERENCES_SCOPE = "gdpr_crm-preferences"
+PARTNER_ID_PATTERN = re.compile(r"[1-9][0-9]{0,8}")
 
 
 class ResPartner(models.Model):
@@ -144,8 +147,12 @@ class ResPartner(models.Model):
     @api.model
     def _gdpr_from_preferences_token(self, token):
         """Return the contact of a preference-centre token (empty if forged)."""
-        partner_id, _sep, signature = (token or "").partition("-")
-        if not partner_id.isdigit() or not signature or len(signature) > 128:
+        if not isinstance(token, str) or len(token) > 160:
+            return self.browse()
+        partner_id, _sep, signature = token.partition("-")
+        # ASCII digits only ("²".isdigit() is true) and no leading zero: one
+        # contact, one token
+        if not PARTNER_ID_PATTERN.fullmatch(partner_id) or not signature or len(signature) > 128:
             return self.browse()
         expected = odoo_hmac(self.env(su=True), PREFERENCES_SCOPE, int(partner_id))
         if not consteq(expected, signature):
@@ -205,6 +212,10 @@ class ResPartner(models.Model):
             "parent_id", "lang", "category_id",
         }  # fmt: skip
         return frozenset(names & set(self._fields))
+
+    @api.model
+    def _gdpr_perimeter_link_fields(self):
+        return frozenset({"parent_id"})
 
     @api.model
     def _gdpr_sensitive_fields(self):

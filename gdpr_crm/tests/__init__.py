@@ -15,3 +15,5 @@ from . import test_audit_http
 from . import test_ui_forms
 from . import test_log_masking
 from . import test_keyring
+from . import test_hardening
+from . import test_fuzz

@@ -497,8 +497,9 @@ class TestRequestWorkflow(GdprRequestCase):
         request._gdpr_new_download_token()
         expected = fields.Datetime.now() + timedelta(days=3)
         self.assertAlmostEqual(request.download_expiry, expected, delta=timedelta(minutes=1))
-        with self.assertRaisesRegex(ValidationError, "at least one day"):
-            self.env["res.config.settings"].create({"gdpr_download_link_validity_days": 0})
+        for days in (0, 366, 100_000_000):
+            with self.assertRaisesRegex(ValidationError, "between 1 and 365 days"):
+                self.env["res.config.settings"].create({"gdpr_download_link_validity_days": days})
 
     def test_cannot_answer_before_processing(self):
         request = self._create()

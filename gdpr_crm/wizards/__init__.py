@@ -5,3 +5,4 @@ from . import gdpr_request_report
 from . import gdpr_consent_record
 from . import base_partner_merge_automatic_wizard
 from . import gdpr_user_archive
+from . import gdpr_validation
