@@ -410,7 +410,7 @@ class GdprRequest(models.Model):
             request._gdpr_log_event(self.env._("Request %(name)s closed as done.", name=request.name))
         return True
 
-    def action_reject(self, reason):
+    def action_reject(self, reason=None):
         """Refuse the request for ``reason`` (art. 12(4)); the requester is told why."""
         reason = self._gdpr_text_arg(reason, self.env._("The reason"), MAX_REASON_LENGTH).strip()
         if not reason:
@@ -433,7 +433,7 @@ class GdprRequest(models.Model):
         self._gdpr_send_template("gdpr_crm.mail_template_gdpr_request_response")
         return True
 
-    def action_extend(self, reason):
+    def action_extend(self, reason=None):
         """Extend the deadline by two months, once (art. 12(3)); the requester is told why."""
         reason = self._gdpr_text_arg(reason, self.env._("The reason"), MAX_REASON_LENGTH).strip()
         if not reason:

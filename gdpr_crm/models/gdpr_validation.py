@@ -15,6 +15,7 @@ listed in ``VALIDATED_MODELS`` (models) or in ``wizards/gdpr_validation.py``
 (wizards); the fuzz test checks that none is forgotten.
 """
 
+import base64
 import datetime
 
 from odoo import api, fields, models
@@ -44,12 +45,30 @@ class GdprValidationMixin(models.AbstractModel):
     # Values of create and write
     # ------------------------------------------------------------------
     @api.model
-    def _gdpr_validate_vals_list(self, vals_list):
-        """Raise a clear error when a value of ``vals_list`` is not acceptable."""
+    def _gdpr_validate_vals_list(self, vals_list, create=False):
+        """Raise a clear error when a value of ``vals_list`` is not acceptable
+        (or, with ``create``, when a required value is missing)."""
         if not isinstance(vals_list, list | tuple) or not all(isinstance(vals, dict) for vals in vals_list):
             raise UserError(self.env._("The values to save must be given as a dictionary of field values."))
         by_comodel = {}
+        required = [
+            name
+            for name, field in self._fields.items()
+            if field.required
+            and field.store
+            and not field.compute
+            and field.default is None
+            and field.type != "boolean"
+        ]
         for vals in vals_list:
+            if create:
+                for name in required:
+                    if name not in vals and f"default_{name}" not in self.env.context:
+                        raise ValidationError(
+                            self.env._(
+                                "%(field)s is required: fill it in.", field=self._gdpr_field_label(self._fields[name])
+                            )
+                        )
             for name, value in vals.items():
                 field = self._fields.get(name) if isinstance(name, str) else None
                 if field is None:
@@ -69,18 +88,20 @@ class GdprValidationMixin(models.AbstractModel):
                 raise ValidationError(
                     self.env._(
                         "The %(field)s chosen does not exist (any more): choose another one.",
-                        field=self._gdpr_label(field),
+                        field=self._gdpr_field_label(field),
                     )
                 )
 
-    def _gdpr_label(self, field):
+    def _gdpr_field_label(self, field):
         return field._description_string(self.env) or field.name
 
     def _gdpr_check_value(self, field, value):
         """Check one value; return the id of the record it points to, if any."""
-        label = self._gdpr_label(field)
+        label = self._gdpr_field_label(field)
         kind = field.type
         empty = value is False or value is None
+        if empty and field.required and kind != "boolean":
+            raise ValidationError(self.env._("%(field)s is required: fill it in.", field=label))
         if kind in ("char", "text", "html"):
             if empty:
                 return None
@@ -116,8 +137,12 @@ class GdprValidationMixin(models.AbstractModel):
             if not (empty or self._gdpr_is_commands(value)):
                 raise ValidationError(self.env._("%(field)s must be a list of records (ids or commands).", field=label))
         elif kind == "binary":
-            if not (empty or isinstance(value, str | bytes)):
-                raise ValidationError(self.env._("%(field)s must be a file.", field=label))
+            if not empty:
+                try:
+                    # a file is sent encoded in base64
+                    base64.b64decode(value, validate=True)
+                except (TypeError, ValueError) as error:
+                    raise ValidationError(self.env._("%(field)s must be a file.", field=label)) from error
         return None
 
     @api.model
@@ -143,6 +168,8 @@ class GdprValidationMixin(models.AbstractModel):
             value = ""
         if not isinstance(value, str):
             raise ValidationError(self.env._("%(field)s must be a text.", field=label))
+        if "\x00" in value:
+            raise ValidationError(self.env._("%(field)s contains a null character: remove it.", field=label))
         if len(value) > max_length:
             raise ValidationError(
                 self.env._(
@@ -247,7 +274,7 @@ def validated(model_name, base=models.Model):
 
         @api.model_create_multi
         def create(self, vals_list):
-            self._gdpr_validate_vals_list(vals_list)
+            self._gdpr_validate_vals_list(vals_list, create=True)
             return super().create(vals_list)
 
         def write(self, vals):
