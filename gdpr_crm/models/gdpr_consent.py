@@ -630,7 +630,7 @@ class GdprConsent(models.Model):
     def _gdpr_check_answer_args(self, source=None, proof=None, proof_version=None, ip_address=None, **texts):
         """The arguments of an answer (``action_give`` etc.), checked before anything is read or written."""
         _ = self.env._
-        if source:
+        if source and not isinstance(source, str):  # an unknown one is refused by _gdpr_check_proof
             self._gdpr_selection_arg(source, _("The source"), self._fields["source"])
         self._gdpr_text_arg(proof, _("The proof wording"), MAX_TEXT)
         self._gdpr_text_arg(proof_version, _("The version of the wording"), MAX_NAME)

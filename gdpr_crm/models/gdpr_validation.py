@@ -25,8 +25,6 @@ from ..lib import validation as bounds
 
 # (model, field): (minimum, maximum) of an integer field
 FIELD_BOUNDS = {
-    ("gdpr.breach", "subject_count"): (0, bounds.MAX_INT),
-    ("gdpr.breach", "record_count"): (0, bounds.MAX_INT),
     ("gdpr.purpose", "sequence"): (-bounds.MAX_INT, bounds.MAX_INT),
 }
 # (model, field): the longest text accepted, where the default does not fit
@@ -274,10 +272,13 @@ def validated(model_name, base=models.Model):
 
         @api.model_create_multi
         def create(self, vals_list):
+            # who may not create is told so, not what is wrong with the values
+            self.browse().check_access("create")
             self._gdpr_validate_vals_list(vals_list, create=True)
             return super().create(vals_list)
 
         def write(self, vals):
+            self.check_access("write")
             self._gdpr_validate_vals_list([vals])
             return super().write(vals)
 

@@ -173,7 +173,7 @@ class TestRequestWorkflow(GdprRequestCase):
     def test_unknown_type_refused(self):
         count = self.Request.search_count([])
         logs = self.AuditLog.search_count([])
-        with self.assertRaisesRegex(ValidationError, "'deletion' is not a type of privacy request"):
+        with self.assertRaisesRegex(ValidationError, "'deletion' is not a (type of privacy request|valid Type)"):
             self._create(request_type="deletion")
         with self.assertRaisesRegex(ValidationError, "Choose the type"):
             self._create(request_type=False)
