@@ -2,11 +2,7 @@
 from odoo import http
 from odoo.http import request
 
-NO_CACHE_HEADERS = [
-    ("Cache-Control", "no-store"),
-    ("X-Robots-Tag", "noindex, nofollow"),
-    ("Referrer-Policy", "no-referrer"),
-]
+from .common import gdpr_public_page
 
 
 class GdprDownloadController(http.Controller):
@@ -26,11 +22,12 @@ class GdprDownloadController(http.Controller):
         return gdpr_request
 
     def _gdpr_invalid_link(self):
-        return request.render("gdpr_crm.gdpr_request_download_invalid", {}, status=404, headers=NO_CACHE_HEADERS)
+        return request.render("gdpr_crm.gdpr_request_download_invalid", {}, status=404)
 
     @http.route(
         "/gdpr/download/<string:token>", type="http", auth="public", methods=["GET"], website=True, sitemap=False
     )
+    @gdpr_public_page
     def gdpr_download_page(self, token, **kwargs):
         gdpr_request = self._gdpr_request_from_token(token)
         if not gdpr_request:
@@ -40,7 +37,7 @@ class GdprDownloadController(http.Controller):
             "attachments": gdpr_request.attachment_ids.sorted("name"),
             "token": token,
         }
-        return request.render("gdpr_crm.gdpr_request_download_page", values, headers=NO_CACHE_HEADERS)
+        return request.render("gdpr_crm.gdpr_request_download_page", values)
 
     @http.route(
         "/gdpr/download/<string:token>/<int:attachment_id>",
@@ -50,6 +47,7 @@ class GdprDownloadController(http.Controller):
         website=True,
         sitemap=False,
     )
+    @gdpr_public_page
     def gdpr_download_file(self, token, attachment_id, **kwargs):
         gdpr_request = self._gdpr_request_from_token(token)
         attachment = gdpr_request.attachment_ids.filtered(lambda a: a.id == attachment_id)
@@ -65,6 +63,4 @@ class GdprDownloadController(http.Controller):
             ),
         )
         stream = request.env["ir.binary"]._get_stream_from(attachment)
-        response = stream.get_response(as_attachment=True)
-        response.headers.update(dict(NO_CACHE_HEADERS))
-        return response
+        return stream.get_response(as_attachment=True)

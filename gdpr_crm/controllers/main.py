@@ -5,6 +5,8 @@ from odoo import http
 from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 
+from .common import gdpr_public_page
+
 _logger = logging.getLogger(__name__)
 
 
@@ -43,6 +45,7 @@ class GdprConsentController(http.Controller):
         methods=["GET", "POST"],
         sitemap=False,
     )
+    @gdpr_public_page
     def gdpr_consent(self, token, **post):
         Consent = request.env["gdpr.consent"].sudo()
         consent = Consent._gdpr_find_by_opt_in_token(token)
@@ -81,10 +84,14 @@ class GdprConsentController(http.Controller):
         methods=["GET", "POST"],
         sitemap=False,
     )
-    def gdpr_preferences(self, token, purpose_id=None, answer=None, **post):
+    @gdpr_public_page
+    def gdpr_preferences(self, token, purpose_id=None, answer=None, choice=None, **post):
         partner = request.env["res.partner"].sudo()._gdpr_from_preferences_token(token)
         if not partner:
             return self._gdpr_invalid_link()
+        if isinstance(choice, str) and ":" in choice:
+            # one form for the whole page: each button says "<purpose id>:<answer>"
+            purpose_id, _sep, answer = choice.partition(":")
         env_lang = {"lang": self._gdpr_page_lang(partner)}
         Consent = request.env["gdpr.consent"].sudo().with_context(**env_lang)
         purposes = partner.with_context(**env_lang)._gdpr_preference_purposes()

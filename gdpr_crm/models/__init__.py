@@ -44,3 +44,4 @@ from . import gdpr_field_inventory
 from . import gdpr_anonymizer
 from . import gdpr_retention_policy
 from . import gdpr_retention_run
+from . import gdpr_validation

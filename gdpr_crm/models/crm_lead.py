@@ -79,6 +79,7 @@ class CrmLead(models.Model):
         return super()._compute_gdpr_consent_summary()
 
     @api.depends("partner_id", "email_normalized")
+    @api.depends_context("uid")
     def _compute_gdpr_consent_purpose_ids(self):
         return super()._compute_gdpr_consent_purpose_ids()
 
@@ -136,7 +137,15 @@ class CrmLead(models.Model):
         Consent = self.env["gdpr.consent"].sudo()
         if not (email and partner):
             return Consent.browse()
-        email_consents = Consent.search([("partner_id", "=", False), ("email", "=", email)])
+        # only the consents the user may read, and not those collected on a
+        # lead of someone else's (another team's lead of the same email keeps its own)
+        email_consents = self.env["gdpr.consent"].search([("partner_id", "=", False), ("email", "=", email)])
+        if not self.env.su and email_consents.lead_id:
+            readable = (
+                self.env["crm.lead"].with_context(active_test=False).search([("id", "in", email_consents.lead_id.ids)])
+            )
+            email_consents = email_consents.filtered(lambda c: not c.lead_id or c.lead_id in readable or c.lead_id == lead)
+        email_consents = email_consents.sudo()
         if not email_consents:
             return Consent.browse()
         # one consent per (subject, purpose, company)
@@ -214,6 +223,10 @@ class CrmLead(models.Model):
     @api.model
     def _gdpr_perimeter_domain(self):
         return self.env["res.users"]._gdpr_lead_perimeter_domain()
+
+    @api.model
+    def _gdpr_perimeter_link_fields(self):
+        return frozenset({"partner_id"})
 
     # ---- data subject ----
     def _gdpr_subject_partner(self):

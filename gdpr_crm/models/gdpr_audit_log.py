@@ -17,6 +17,8 @@ from odoo.tools.translate import LazyTranslate
 
 from ..lib import keys
 
+from ..lib.validation import bounded_setting, is_int
+
 _logger = logging.getLogger(__name__)
 _lt = LazyTranslate(__name__)
 
@@ -739,6 +741,9 @@ class GdprAuditLog(models.Model):
         - ``events``: consent events removed since the last checkpoint;
         - ``consent``: a consent whose state is not that of its last event.
         """
+        self.check_access("read")  # the DPO's tool: raw SQL below
+        if not is_int(batch_size) or not 1 <= batch_size <= 100_000:
+            raise UserError(self.env._("The batch size must be a whole number between 1 and 100000."))
         cr = self.env.cr
         self.env.flush_all()
         self._gdpr_flush_pending()
@@ -935,10 +940,10 @@ class GdprAuditLog(models.Model):
     @api.model
     def _gdpr_retention_days(self):
         value = self.env["ir.config_parameter"].sudo().get_param("gdpr_crm.audit_log_retention_days")
-        try:
-            return int(value) if value not in (None, False, "") else DEFAULT_RETENTION_DAYS
-        except ValueError:
+        if value in (None, False, ""):
             return DEFAULT_RETENTION_DAYS
+        # bounded: a setting written straight into the parameters cannot overflow a date
+        return bounded_setting("gdpr_crm.audit_log_retention_days", value, DEFAULT_RETENTION_DAYS)
 
     @api.model
     def _gdpr_purge_expired(self):

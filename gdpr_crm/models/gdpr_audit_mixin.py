@@ -118,13 +118,45 @@ class GdprAuditMixin(models.AbstractModel):
         action["context"] = {}
         return action
 
+    @api.model
+    def _gdpr_perimeter_link_fields(self):
+        """Many2one fields a salesperson restricted to their perimeter may only
+        point at records of that perimeter (the customer of a lead, the parent
+        company of a contact): linking a record must not widen what they see."""
+        return frozenset()
+
+    @api.model
+    def _gdpr_check_perimeter_links(self, vals_list):
+        """Refuse a link, set by a salesperson in perimeter mode, to a record
+        outside their perimeter. The error is the same whether that record
+        exists or not, so that it reveals nothing."""
+        names = {name for vals in vals_list for name in vals if name in self._gdpr_perimeter_link_fields()}
+        if not names or self.env.su or not self.env["res.users"]._gdpr_perimeter_applies():
+            return
+        for name in names:
+            comodel = self.env[self._fields[name].comodel_name].with_context(active_test=False)
+            values = [vals[name] for vals in vals_list if vals.get(name)]
+            wanted = {value for value in values if isinstance(value, int) and not isinstance(value, bool)}
+            if len(wanted) != len(set(map(repr, values))) or comodel.search_count([("id", "in", list(wanted))]) != len(
+                wanted
+            ):
+                raise AccessError(
+                    self.env._(
+                        "You can only link %(what)s of your perimeter (assigned to you or to your sales "
+                        "teams): ask your manager to assign it to you first.",
+                        what=comodel._description,
+                    )
+                )
+
     @api.model_create_multi
     def create(self, vals_list):
+        self._gdpr_check_perimeter_links(vals_list)
         records = super().create(vals_list)
         self.env["gdpr.audit.log"]._gdpr_log_personal_change(records, "create", set().union(*vals_list))
         return records
 
     def write(self, vals):
+        self._gdpr_check_perimeter_links([vals])
         result = super().write(vals)
         self.env["gdpr.audit.log"]._gdpr_log_personal_change(self, "write", vals)
         return result
@@ -134,6 +166,36 @@ class GdprAuditMixin(models.AbstractModel):
         result = super().unlink()
         self.env["gdpr.audit.log"]._gdpr_log_personal_change(records, "unlink")
         return result
+
+    # Sensitive fields are restricted the way Odoo restricts a field with
+    # ``groups=``: asking for one explicitly is refused, but Odoo's own
+    # prefetching (which loads every field of a record at once) and the
+    # duplication of a record leave them out instead of failing.
+    def _fetch_field(self, field):
+        hidden = self.env["res.users"]._gdpr_hidden_fields(self)
+        if not hidden or field.name in hidden or not (self._context.get("prefetch_fields", True) and field.prefetch):
+            return super()._fetch_field(field)
+        self.check_field_access_rights("read", [field.name])
+        fnames = [
+            name
+            for name, other in self._fields.items()
+            if other.prefetch == field.prefetch and other.is_accessible(self.env) and name not in hidden
+        ]
+        if field.name not in fnames:
+            fnames.append(field.name)
+        self.fetch(fnames)
+
+    def copy_data(self, default=None):
+        hidden = self.env["res.users"]._gdpr_hidden_fields(self) - set(default or ())
+        if not hidden:
+            return super().copy_data(default)
+        # the duplicate gets no copy of notes its author may not read
+        vals_list = super().copy_data(dict(default or {}, **dict.fromkeys(hidden, False)))
+        for vals in vals_list:
+            for name in hidden:
+                if vals:
+                    vals.pop(name, None)
+        return vals_list
 
     @api.model
     def check_field_access_rights(self, operation, field_names):

@@ -536,6 +536,14 @@ class GdprBreach(models.Model):
         for breach in self:
             if breach.state not in ("draft", "assessed"):
                 raise UserError(self.env._("The breach %(name)s is already notified or closed.", name=breach.name))
+            if not breach.risk_level:
+                # checked before writing anything
+                raise UserError(
+                    self.env._(
+                        "Assess the risk of the breach %(name)s (its risk level) before going further.",
+                        name=breach.name,
+                    )
+                )
             if breach.risk_level == "none":
                 raise UserError(
                     self.env._(

@@ -7,8 +7,10 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, email_normalize
+
+from ..lib.validation import MAX_NAME, MAX_TEXT, bounded_setting
 
 _logger = logging.getLogger(__name__)
 
@@ -60,6 +62,8 @@ PROTECTED_FIELDS = {
     "active",
     "partner_id",
     "email",
+    "lead_id",
+    "company_id",
     "purpose_id",
     *ANSWER_FIELDS,
     "opt_in_token_hash",
@@ -71,6 +75,10 @@ PROTECTED_FIELDS = {
 # send (it is not a string), unlike a context key.
 _INTERNAL = object()
 
+# spaces, and the invisible characters that would pass for a wording
+BLANK_PATTERN = re.compile(r"[\s\u200b-\u200f\u2060\ufeff]+")
+# Protected fields a consent is created with (its subject, purpose and where it was collected).
+CREATE_FIELDS = {"partner_id", "email", "purpose_id", "lead_id", "company_id"}
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 OPT_IN_TOKEN_MARKER = "__gdpr_opt_in_token__"
 DEFAULT_OPT_IN_VALIDITY_DAYS = 7
@@ -111,6 +119,7 @@ class GdprConsent(models.Model):
         string="Lead",
         index="btree_not_null",
         ondelete="set null",
+        readonly=True,
         help="The lead this consent was collected on, if any.",
     )
     purpose_id = fields.Many2one(
@@ -154,6 +163,13 @@ class GdprConsent(models.Model):
         default=True,
         readonly=True,
         help="Archived when superseded by the consent of a merged duplicate contact; its history is kept.",
+    )
+    gdpr_in_perimeter = fields.Boolean(
+        string="In My Perimeter",
+        compute="_compute_gdpr_in_perimeter",
+        search="_search_gdpr_in_perimeter",
+        help="Whether the data subject of the consent is in the current salesperson's perimeter: "
+        "its contact, or for an email, one of their leads with that email.",
     )
 
     _sql_constraints = [
@@ -222,6 +238,50 @@ class GdprConsent(models.Model):
         for consent in self:
             consent.event_count = counts.get(consent, 0)
 
+    @api.model
+    def _gdpr_perimeter_consent_domain(self):
+        """Domain of the consents in the current user's perimeter, None when unrestricted.
+
+        A consent follows its data subject: the consent of a contact is in the
+        perimeter when the user may read that contact; the consent of an email
+        (no contact) when the user may read a lead with that email. Searched
+        as the user, so that Odoo's own rules on leads apply too.
+        """
+        if not self.env["res.users"]._gdpr_perimeter_applies():
+            return None
+        uid = self.env.uid
+        partners = self.env["res.partner"].with_user(uid).with_context(active_test=False)._search([])
+        leads = (
+            self.env["crm.lead"]
+            .with_user(uid)
+            .with_context(active_test=False)
+            ._search([("email_normalized", "!=", False)])
+        )
+        return [
+            "|",
+            "&",
+            ("partner_id", "!=", False),
+            ("partner_id", "in", partners),
+            "&",
+            ("partner_id", "=", False),
+            ("email", "in", leads.subselect("email_normalized")),
+        ]
+
+    def _compute_gdpr_in_perimeter(self):
+        domain = self._gdpr_perimeter_consent_domain()
+        if domain is None:
+            self.gdpr_in_perimeter = True
+            return
+        ids = [record_id for record_id in self.ids if isinstance(record_id, int)]
+        inside = (
+            set(self.sudo().with_context(active_test=False)._search([("id", "in", ids), *domain])) if ids else set()
+        )
+        for consent in self:
+            consent.gdpr_in_perimeter = consent.id in inside or not isinstance(consent.id, int)
+
+    def _search_gdpr_in_perimeter(self, operator, value):
+        return self.env["res.users"]._gdpr_perimeter_search(self._gdpr_perimeter_consent_domain(), operator, value)
+
     def _month_bounds(self):
         today = fields.Date.context_today(self)
         start = today.replace(day=1)
@@ -268,6 +328,29 @@ class GdprConsent(models.Model):
             lead.check_access("read")
 
     @api.model
+    def _gdpr_perimeter_error(self):
+        return AccessError(
+            self.env._(
+                "You can record the consent of an email only from one of your leads with that email: "
+                "open the lead and record it there, or ask the DPO."
+            )
+        )
+
+    @api.model
+    def _gdpr_check_email_subject_access(self, email):
+        """A salesperson in perimeter mode records the consent of an email only
+        when they can read a lead with that email (the rule that lets them read
+        it afterwards); the error is the same whether such a consent exists."""
+        if self.env.su or not self.env["res.users"]._gdpr_perimeter_applies():
+            return
+        if (
+            not self.env["crm.lead"]
+            .with_context(active_test=False)
+            .search_count([("email_normalized", "=", email)], limit=1)
+        ):
+            raise self._gdpr_perimeter_error()
+
+    @api.model
     def _gdpr_prepare_create_vals(self, vals):
         """Fill the subject from the lead, normalize and validate ``vals``."""
         lead = self.env["crm.lead"].browse(vals.get("lead_id") or [])
@@ -290,6 +373,7 @@ class GdprConsent(models.Model):
             vals["email"] = False
         elif vals.get("email"):
             vals["email"] = self._gdpr_normalize_email(vals["email"])
+            self._gdpr_check_email_subject_access(vals["email"])
         else:
             raise ValidationError(self.env._("A consent needs a data subject: choose a contact or enter an email."))
         purpose = self.env["gdpr.purpose"].browse(vals.get("purpose_id") or [])
@@ -306,6 +390,10 @@ class GdprConsent(models.Model):
             else [("partner_id", "=", False), ("email", "=", vals["email"])]
         )
         if self.sudo().search_count(domain, limit=1):
+            if not self.search_count(domain, limit=1):
+                # unreachable while the subject checks above match the record
+                # rules; never tell what exists outside the perimeter
+                raise self._gdpr_perimeter_error()
             raise ValidationError(
                 self.env._(
                     "This data subject already has a consent for the purpose '%(purpose)s': "
@@ -323,11 +411,7 @@ class GdprConsent(models.Model):
             # Nothing is pre-ticked: a consent is created pending, and an
             # answer given at creation goes through the same checks as later.
             state = vals.pop("state", "pending") or "pending"
-            proof = {
-                key: vals.pop(key)
-                for key in list(vals)
-                if key in PROTECTED_FIELDS - {"partner_id", "email", "purpose_id"}
-            }
+            proof = {key: vals.pop(key) for key in list(vals) if key in PROTECTED_FIELDS - CREATE_FIELDS}
             if state not in ("pending", "given", "refused"):
                 raise ValidationError(
                     self.env._("A new consent can only be pending, given or refused, not '%(state)s'.", state=state)
@@ -476,14 +560,14 @@ class GdprConsent(models.Model):
             )
         if source not in dict(SOURCES):
             raise ValidationError(self.env._("'%(value)s' is not a known consent source.", value=source))
-        if not (proof or "").strip():
+        if not BLANK_PATTERN.sub("", proof or ""):
             raise ValidationError(
                 self.env._(
                     "A consent needs its proof: enter the exact wording the data subject "
                     "was shown or read when agreeing."
                 )
             )
-        if not (proof_version or "").strip():
+        if not BLANK_PATTERN.sub("", proof_version or ""):
             raise ValidationError(
                 self.env._(
                     "Enter the version of that wording (of the form, script or page), so that it can be found again."
@@ -599,8 +683,21 @@ class GdprConsent(models.Model):
         }
         return messages[action]
 
+    @api.model
+    def _gdpr_check_answer_args(self, source=None, proof=None, proof_version=None, ip_address=None, **texts):
+        """The arguments of an answer (``action_give`` etc.), checked before anything is read or written."""
+        _ = self.env._
+        if source and not isinstance(source, str):  # an unknown one is refused by _gdpr_check_proof
+            self._gdpr_selection_arg(source, _("The source"), self._fields["source"])
+        self._gdpr_text_arg(proof, _("The proof wording"), MAX_TEXT)
+        self._gdpr_text_arg(proof_version, _("The version of the wording"), MAX_NAME)
+        self._gdpr_text_arg(ip_address, _("The IP address"), 64)
+        for value in texts.values():
+            self._gdpr_text_arg(value, _("A text"), MAX_TEXT)
+
     def _gdpr_answer_vals(self, source, proof, proof_version, ip_address, user_agent, collected_by):
         collected_by = self.env.user if collected_by is None else collected_by
+        collected_by = self._gdpr_record_arg(collected_by, "res.users", self.env._("Collected by"))
         if collected_by and collected_by._is_public():
             collected_by = self.env["res.users"]
         user_agent = (user_agent or "")[:512] or False
@@ -632,7 +729,7 @@ class GdprConsent(models.Model):
     def _gdpr_check_date(self, date):
         if not date:
             return fields.Datetime.now()
-        date = fields.Datetime.to_datetime(date)
+        date = self._gdpr_date_arg(date, self.env._("The date of the answer"))
         if date > fields.Datetime.now() + timedelta(minutes=5):
             raise ValidationError(self.env._("A consent cannot be dated in the future."))
         return date
@@ -659,7 +756,16 @@ class GdprConsent(models.Model):
         :param collected_by: the user who collected it (default the current
             user; nobody for a public page)
         """
+        self._gdpr_check_answer_args(source, proof, proof_version, ip_address, user_agent=user_agent, note=note)
         self._gdpr_check_proof(source, proof, proof_version)
+        if source == "double_opt_in" and not self.env.su:
+            # only the confirmation link (public page, as superuser) gives a double opt-in
+            raise UserError(
+                self.env._(
+                    "A double opt-in is recorded by the person's click on the confirmation link only: "
+                    "send the confirmation email, or choose how you collected this answer."
+                )
+            )
         date = self._gdpr_check_date(date)
         consent_vals, event_vals = self._gdpr_answer_vals(
             source, proof, proof_version, ip_address, user_agent, collected_by
@@ -679,6 +785,7 @@ class GdprConsent(models.Model):
         note=None,
     ):
         """Record that the data subject refuses this consent."""
+        self._gdpr_check_answer_args(source, proof, proof_version, ip_address, user_agent=user_agent, note=note)
         if source and source not in dict(SOURCES):
             raise ValidationError(self.env._("'%(value)s' is not a known consent source.", value=source))
         date = self._gdpr_check_date(date)
@@ -690,6 +797,7 @@ class GdprConsent(models.Model):
 
     def action_withdraw(self, source=None, ip_address=None, user_agent=None, note=None):
         """Record that the data subject withdraws this consent (art. 7(3))."""
+        self._gdpr_check_answer_args(source, ip_address=ip_address, user_agent=user_agent, note=note)
         if source and source not in dict(SOURCES):
             raise ValidationError(self.env._("'%(value)s' is not a known consent source.", value=source))
         event_vals = {
@@ -781,10 +889,7 @@ class GdprConsent(models.Model):
             .sudo()
             .get_param("gdpr_crm.opt_in_validity_days", DEFAULT_OPT_IN_VALIDITY_DAYS)
         )
-        try:
-            return max(int(value), 1)
-        except (TypeError, ValueError):
-            return DEFAULT_OPT_IN_VALIDITY_DAYS
+        return bounded_setting("gdpr_crm.opt_in_validity_days", value, DEFAULT_OPT_IN_VALIDITY_DAYS)
 
     def _gdpr_new_opt_in_token(self):
         """Issue a new confirmation token and return it in clear.

@@ -4,6 +4,8 @@ import re
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..lib.validation import CONSENT_VALIDITY_MONTHS, bounded_setting
+
 LEGAL_BASES = [
     ("consent", "Consent"),
     ("contract", "Contract"),
@@ -37,7 +39,7 @@ class GdprPurpose(models.Model):
     sequence = fields.Integer(default=10)
     description = fields.Text(
         translate=True,
-        help="What the data is used for, in words the data subject understands. " "Shown on consent pages.",
+        help="What the data is used for, in words the data subject understands. Shown on consent pages.",
     )
     legal_basis = fields.Selection(
         LEGAL_BASES,
@@ -58,7 +60,7 @@ class GdprPurpose(models.Model):
         string="Processing Activity",
         index="btree_not_null",
         ondelete="restrict",
-        help="The entry of the register of processing activities (art. 30) " "this purpose belongs to.",
+        help="The entry of the register of processing activities (art. 30) this purpose belongs to.",
     )
     active = fields.Boolean(default=True)
     company_id = fields.Many2one(
@@ -83,10 +85,7 @@ class GdprPurpose(models.Model):
     @api.model
     def _default_consent_validity_months(self):
         value = self.env["ir.config_parameter"].sudo().get_param("gdpr_crm.default_consent_validity_months", "0")
-        try:
-            return max(int(value), 0)
-        except ValueError:
-            return 0
+        return bounded_setting("gdpr_crm.default_consent_validity_months", value, 0)
 
     @api.model
     def _normalize_code(self, code):
@@ -144,12 +143,15 @@ class GdprPurpose(models.Model):
                     name=name,
                 )
             )
-        if (validity_months or 0) < 0:
+        low, high = CONSENT_VALIDITY_MONTHS
+        if not low <= (validity_months or 0) <= high:
             raise ValidationError(
                 self.env._(
-                    "The consent validity of purpose '%(name)s' cannot be "
-                    "negative: enter a number of months, or 0 for no expiry.",
+                    "The consent validity of purpose '%(name)s' must be between %(min)s and %(max)s "
+                    "months (ten years): enter a number of months, or 0 for no expiry.",
                     name=name,
+                    min=low,
+                    max=high,
                 )
             )
         # A shared purpose (no company) and a company's purpose must not use
@@ -164,7 +166,7 @@ class GdprPurpose(models.Model):
         if duplicate:
             raise ValidationError(
                 self.env._(
-                    "The code '%(code)s' is already used by the purpose " "'%(other)s'. Choose another code.",
+                    "The code '%(code)s' is already used by the purpose '%(other)s'. Choose another code.",
                     code=code,
                     other=duplicate.name,
                 )

@@ -8,6 +8,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import email_normalize, mute_logger
 
+from ..lib.validation import bounded_setting
+
 REQUEST_TYPES = [
     ("access", "Access"),
     ("rectification", "Rectification"),
@@ -53,6 +55,7 @@ DEFAULT_DOWNLOAD_VALIDITY_DAYS = 30
 # swapped for a fresh token when the email leaves (mail.mail), so that the
 # clear token is only ever in the email sent and the database holds its hash.
 DOWNLOAD_TOKEN_MARKER = "__gdpr_download_token__"
+MAX_REASON_LENGTH = 10_000
 
 
 class GdprRequest(models.Model):
@@ -493,9 +496,9 @@ class GdprRequest(models.Model):
             request._gdpr_log_event(self.env._("Request %(name)s closed as done.", name=request.name))
         return True
 
-    def action_reject(self, reason):
+    def action_reject(self, reason=None):
         """Refuse the request for ``reason`` (art. 12(4)); the requester is told why."""
-        reason = (reason or "").strip()
+        reason = self._gdpr_text_arg(reason, self.env._("The reason"), MAX_REASON_LENGTH).strip()
         if not reason:
             raise UserError(
                 self.env._("Give the reason for rejecting the request: the requester must be told why (art. 12(4)).")
@@ -516,9 +519,9 @@ class GdprRequest(models.Model):
         self._gdpr_send_template("gdpr_crm.mail_template_gdpr_request_response")
         return True
 
-    def action_extend(self, reason):
+    def action_extend(self, reason=None):
         """Extend the deadline by two months, once (art. 12(3)); the requester is told why."""
-        reason = (reason or "").strip()
+        reason = self._gdpr_text_arg(reason, self.env._("The reason"), MAX_REASON_LENGTH).strip()
         if not reason:
             raise UserError(
                 self.env._(
@@ -589,6 +592,8 @@ class GdprRequest(models.Model):
 
         It runs once: a second call, or a concurrent one, gets a clear error.
         """
+        if not self:
+            return True
         for request in self:
             request._gdpr_check_executable()
         self._gdpr_lock()
@@ -862,10 +867,7 @@ class GdprRequest(models.Model):
             .sudo()
             .get_param("gdpr_crm.download_link_validity_days", DEFAULT_DOWNLOAD_VALIDITY_DAYS)
         )
-        try:
-            return max(int(value), 1)
-        except (TypeError, ValueError):
-            return DEFAULT_DOWNLOAD_VALIDITY_DAYS
+        return bounded_setting("gdpr_crm.download_link_validity_days", value, DEFAULT_DOWNLOAD_VALIDITY_DAYS)
 
     def _gdpr_download_url(self):
         """The download link written in the response template.

@@ -336,8 +336,12 @@ class GdprSubjectMixin(models.AbstractModel):
             record.gdpr_consent_event_ids = with_archived.get(record.id, Consent).event_ids.with_env(self.env)
 
     def _compute_gdpr_consent_purpose_ids(self):
-        Consent = self.env["gdpr.consent"].sudo()
-        by_record = self.sudo()._gdpr_consents_by_record(Consent._gdpr_given_domain())
+        # as the user: a salesperson sees the purposes of the consents they may read
+        Consent = self.env["gdpr.consent"]
+        if not Consent.has_access("read"):
+            self.gdpr_consent_purpose_ids = self.env["gdpr.purpose"]
+            return
+        by_record = self._gdpr_consents_by_record(Consent._gdpr_given_domain())
         for record in self:
             record.gdpr_consent_purpose_ids = by_record.get(record.id, Consent).purpose_id.with_env(self.env)
 

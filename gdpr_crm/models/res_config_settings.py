@@ -3,6 +3,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from .gdpr_subject_mixin import INTERACTION_KINDS
+from ..lib.validation import SETTINGS_BOUNDS
 
 
 class ResConfigSettings(models.TransientModel):
@@ -137,6 +138,7 @@ class ResConfigSettings(models.TransientModel):
             settings.gdpr_totp_available = share["available"]
 
     # ---- validation of every numeric setting, in one place ----
+    # (their bounds are in lib/validation.py: each becomes a date somewhere)
     @api.constrains(
         "gdpr_default_consent_validity_months",
         "gdpr_opt_in_validity_days",
@@ -145,27 +147,34 @@ class ResConfigSettings(models.TransientModel):
         "gdpr_audit_log_retention_days",
     )
     def _check_gdpr_numbers(self):
+        _ = self.env._
+        messages = {
+            "gdpr_default_consent_validity_months": _(
+                "The default consent validity must be between %(min)s and %(max)s months: use 0 for no expiry."
+            ),
+            "gdpr_opt_in_validity_days": _(
+                "The confirmation link must stay valid between %(min)s and %(max)s days: enter a number in that range."
+            ),
+            "gdpr_download_link_validity_days": _(
+                "A download link must stay valid between %(min)s and %(max)s days: enter a number in that range."
+            ),
+            "gdpr_inactive_user_days": _(
+                "The inactive user threshold must be a positive number of days, for example 90, "
+                "between %(min)s and %(max)s."
+            ),
+            "gdpr_audit_log_retention_days": _(
+                "The audit log must be kept at least 180 days (the CNIL recommends six months to "
+                "a year) and at most %(max)s days: enter a number in that range, or 0 to keep it forever."
+            ),
+        }
         for settings in self:
-            errors = {
-                "gdpr_default_consent_validity_months": settings.gdpr_default_consent_validity_months < 0
-                and self.env._("The default consent validity cannot be negative: use 0 for no expiry."),
-                "gdpr_opt_in_validity_days": settings.gdpr_opt_in_validity_days < 1
-                and self.env._("The confirmation link must stay valid at least one day: enter 1 or more."),
-                "gdpr_download_link_validity_days": settings.gdpr_download_link_validity_days < 1
-                and self.env._("A download link must stay valid for at least one day."),
-                "gdpr_inactive_user_days": settings.gdpr_inactive_user_days <= 0
-                and self.env._("The inactive user threshold must be a positive number of days, for example 90."),
-                "gdpr_audit_log_retention_days": (
-                    settings.gdpr_audit_log_retention_days < 0 or 0 < settings.gdpr_audit_log_retention_days < 180
-                )
-                and self.env._(
-                    "The audit log must be kept at least 180 days (the CNIL recommends six months to "
-                    "a year): enter 180 or more, or 0 to keep it forever."
-                ),
-            }
-            for message in errors.values():
-                if message:
-                    raise ValidationError(message)
+            for name, message in messages.items():
+                low, high = SETTINGS_BOUNDS[self._fields[name].config_parameter]
+                value = settings[name]
+                if name == "gdpr_audit_log_retention_days" and 0 < value < 180:
+                    low = 180
+                if not low <= value <= high:
+                    raise ValidationError(message % {"min": low, "max": high})
 
     def _compute_gdpr_secret_in_database(self):
         in_database = self.env["gdpr.keyring"]._gdpr_secret_in_database()

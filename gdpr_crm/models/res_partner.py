@@ -157,6 +157,10 @@ class ResPartner(models.Model):
     def _gdpr_perimeter_domain(self):
         return self.env["res.users"]._gdpr_partner_perimeter_domain()
 
+    @api.model
+    def _gdpr_perimeter_link_fields(self):
+        return frozenset({"parent_id"})
+
 
     # ---- data subject ----
     def _gdpr_subject_partner(self):

@@ -11,6 +11,8 @@ from odoo.exceptions import AccessDenied, UserError
 from odoo.osv import expression
 from odoo.tools import SQL, str2bool
 
+from ..lib.validation import bounded_setting
+
 _logger = logging.getLogger(__name__)
 
 
@@ -18,20 +20,28 @@ class ResUsers(models.Model):
     _inherit = "res.users"
 
     # ---- audit ----
-    gdpr_last_login = fields.Datetime(string="Last Login", compute="_compute_gdpr_access_review")
+    # the access review (every user's groups, admin rights, logins) is for the DPO only
+    gdpr_last_login = fields.Datetime(
+        string="Last Login", compute="_compute_gdpr_access_review", groups="gdpr_crm.group_gdpr_dpo"
+    )
     gdpr_days_inactive = fields.Integer(
         string="Days Inactive",
         compute="_compute_gdpr_access_review",
         help="Days since the last login, or since the account was created when it never logged in.",
+        groups="gdpr_crm.group_gdpr_dpo",
     )
     gdpr_never_logged_in = fields.Boolean(
-        string="Never Logged In", compute="_compute_gdpr_access_review", search="_search_gdpr_never_logged_in"
+        string="Never Logged In",
+        compute="_compute_gdpr_access_review",
+        search="_search_gdpr_never_logged_in",
+        groups="gdpr_crm.group_gdpr_dpo",
     )
     gdpr_inactive = fields.Boolean(
         string="Inactive",
         compute="_compute_gdpr_access_review",
         search="_search_gdpr_inactive",
         help="No login for more than the number of days set in Settings → Privacy.",
+        groups="gdpr_crm.group_gdpr_dpo",
     )
     gdpr_shared_login = fields.Boolean(
         string="Shared Login",
@@ -39,17 +49,20 @@ class ResUsers(models.Model):
         search="_search_gdpr_shared_login",
         help="A generic login (admin, info@, contact@…) or an account used from several IP "
         "addresses in the last 30 days: probably used by several people.",
+        groups="gdpr_crm.group_gdpr_dpo",
     )
     gdpr_is_admin = fields.Boolean(
         string="Admin Rights",
         compute="_compute_gdpr_access_review",
         search="_search_gdpr_is_admin",
         help="Settings or Access Rights administrator.",
+        groups="gdpr_crm.group_gdpr_dpo",
     )
     gdpr_main_groups = fields.Char(
         string="Main Groups",
         compute="_compute_gdpr_access_review",
         help="The user's groups, without those implied by another one.",
+        groups="gdpr_crm.group_gdpr_dpo",
     )
     gdpr_review_reasons = fields.Char(
         string="To Review",
@@ -245,10 +258,7 @@ class ResUsers(models.Model):
     @api.model
     def _gdpr_inactive_days(self):
         value = self.env["ir.config_parameter"].sudo().get_param("gdpr_crm.inactive_user_days", "90")
-        try:
-            return max(int(value), 1)
-        except ValueError:
-            return 90
+        return bounded_setting("gdpr_crm.inactive_user_days", value, 90)
 
     @api.model
     def _gdpr_last_logins(self, user_ids):
@@ -328,6 +338,8 @@ class ResUsers(models.Model):
     @api.model
     def _gdpr_bool_search(self, operator, value, ids):
         """Domain of a search on an access review flag; ``ids``: a list, or an SQL subquery."""
+        # searching a flag tells as much as reading it: the DPO's only
+        self.check_field_access_rights("read", ["gdpr_inactive"])
         if operator not in ("=", "!="):
             raise UserError(self.env._("Unsupported search on an access review flag."))
         positive = (operator == "=") == bool(value)
@@ -356,6 +368,7 @@ class ResUsers(models.Model):
         return self._gdpr_bool_search(operator, value, self._gdpr_shared_login_query())
 
     def _search_gdpr_is_admin(self, operator, value):
+        self.check_field_access_rights("read", ["gdpr_is_admin"])
         admin_groups = self.env.ref("base.group_system") | self.env.ref("base.group_erp_manager")
         positive = (operator == "=") == bool(value)
         return [("groups_id", "in" if positive else "not in", admin_groups.ids)]
@@ -484,10 +497,13 @@ class ResUsers(models.Model):
     def _gdpr_partner_perimeter_domain(self):
         """Domain of the contacts in the current user's perimeter, None when unrestricted.
 
-        The contacts assigned to the user or to a member of their teams (or
-        whose company is), the contacts they created, the customers of the
-        leads of their perimeter, plus the companies' and internal users'
-        own partners so that Odoo keeps working.
+        What the user was given, never what they chose: the contacts assigned
+        to the user or to a member of their teams (or whose company is), the
+        contacts they created, the customers of the leads of their perimeter
+        that someone else created, plus the companies' and internal users' own
+        partners so that Odoo keeps working. What they link themselves (a
+        lead's customer, a contact's parent company) must already be in their
+        perimeter: see ``gdpr.audit.mixin._gdpr_check_perimeter_links``.
         """
         if not self._gdpr_perimeter_applies():
             return None
@@ -498,8 +514,12 @@ class ResUsers(models.Model):
             uid,
             team_ids,
         )
+        # the customers of the leads someone else gave them (created by another
+        # user): a lead they create themselves admits no customer of its own
         lead_partners = SQL(
-            "(SELECT partner_id FROM crm_lead WHERE partner_id IS NOT NULL AND (user_id = %s OR team_id IN %s))",
+            "(SELECT partner_id FROM crm_lead WHERE partner_id IS NOT NULL AND create_uid IS DISTINCT FROM %s"
+            " AND (user_id = %s OR team_id IN %s))",
+            uid,
             uid,
             team_ids,
         )

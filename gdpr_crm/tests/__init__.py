@@ -25,3 +25,5 @@ from . import test_screens
 from . import test_sensitive
 from . import test_retention
 from . import test_access_export
+from . import test_hardening
+from . import test_fuzz

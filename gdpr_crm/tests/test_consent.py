@@ -635,8 +635,9 @@ class TestDoubleOptInMail(ConsentCase):
         consent = self._consent()
         consent._gdpr_new_opt_in_token()
         self.assertLessEqual(consent.opt_in_expiry, fields.Datetime.now() + timedelta(days=2))
-        with self.assertRaisesRegex(ValidationError, "at least one day"):
-            self.env["res.config.settings"].create({"gdpr_opt_in_validity_days": 0})
+        for days in (0, 91, 100_000_000):
+            with self.assertRaisesRegex(ValidationError, "between 1 and 90 days"):
+                self.env["res.config.settings"].create({"gdpr_opt_in_validity_days": days})
 
     def test_preferences_token(self):
         url = self.partner._gdpr_preferences_url()

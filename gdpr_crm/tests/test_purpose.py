@@ -36,7 +36,7 @@ class TestPurpose(GdprCase):
 
     def test_empty_code_refused(self):
         for code in (False, "", "   "):
-            with self.subTest(code=code), self.assertRaisesRegex(ValidationError, "needs a code"):
+            with self.subTest(code=code), self.assertRaisesRegex(ValidationError, "needs a code|Code is required"):
                 self.Purpose.create({"name": "No code", "code": code})
         purpose = self.Purpose.create({"name": "Events", "code": "events"})
         with self.assertRaisesRegex(ValidationError, "needs a code"):
@@ -76,15 +76,17 @@ class TestPurpose(GdprCase):
             )
 
     def test_negative_validity_refused(self):
-        with self.assertRaisesRegex(ValidationError, "cannot be negative"):
-            self.Purpose.create({"name": "Events", "code": "events", "consent_validity_months": -1})
+        for months in (-1, 121, 200000):
+            with self.assertRaisesRegex(ValidationError, "between 0 and 120"):
+                self.Purpose.create({"name": "Events", "code": "events", "consent_validity_months": months})
 
     def test_default_validity_from_settings(self):
         settings = self.env["res.config.settings"].create({"gdpr_default_consent_validity_months": 24})
         settings.execute()
         self.assertEqual(self.Purpose.create({"name": "Events", "code": "events"}).consent_validity_months, 24)
-        with self.assertRaisesRegex(ValidationError, "cannot be negative"):
-            self.env["res.config.settings"].create({"gdpr_default_consent_validity_months": -2})
+        for months in (-2, 121):
+            with self.assertRaisesRegex(ValidationError, "between 0 and 120"):
+                self.env["res.config.settings"].create({"gdpr_default_consent_validity_months": months})
 
     def test_salesperson_reads_but_cannot_create(self):
         purpose = self.env.ref("gdpr_crm.purpose_newsletter").with_user(self.user_salesman)

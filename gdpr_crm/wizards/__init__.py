@@ -8,3 +8,4 @@ from . import gdpr_user_archive
 from . import gdpr_breach_notice
 from . import gdpr_sensitive_guidance
 from . import gdpr_request_rectify
+from . import gdpr_validation

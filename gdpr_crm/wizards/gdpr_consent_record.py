@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import api, fields, models
+from odoo import fields, models
 from odoo.exceptions import ValidationError
 
 from ..models.gdpr_consent import SOURCES
@@ -27,7 +27,10 @@ class GdprConsentRecord(models.TransientModel):
         required=True,
         default="give",
     )
-    source = fields.Selection(SOURCES, help="How the answer was collected.")
+    # a double opt-in is recorded by the confirmation link only, never by hand
+    source = fields.Selection(
+        [source for source in SOURCES if source[0] != "double_opt_in"], help="How the answer was collected."
+    )
     proof = fields.Text(
         string="Proof Wording",
         help="The exact wording the person was shown or read (form text, call script...).",
@@ -36,12 +39,6 @@ class GdprConsentRecord(models.TransientModel):
     date = fields.Datetime(
         string="Answer Date", default=fields.Datetime.now, required=True, help="When the person answered."
     )
-
-    @api.onchange("purpose_id")
-    def _onchange_purpose_id(self):
-        for wizard in self:
-            if wizard.purpose_id and not wizard.proof:
-                wizard.proof = wizard.purpose_id.description
 
     def _gdpr_subject_consent(self):
         """The consent of this subject for this purpose, created pending if missing."""
