@@ -5,7 +5,7 @@ portability request (GDPR art. 15 and 20).
 What :mod:`gdpr_personal_data` finds about a data subject, this file turns
 into the files of the answer, holding only the subject's data (art. 15(4)):
 
-- the provenance of each record (:meth:`_gdpr_export_provenance`): the
+- the provenance of each record (:meth:`_gdpr_find_provenance`): the
   subject's **own** records (their contact, their leads, consents, requests,
   the messages and files of those records), the records that **reference**
   them among others (a breach that affected them, a message they received)
@@ -193,89 +193,6 @@ class GdprPersonalData(models.AbstractModel):
         return {"partner_ids": partner_ids, "emails": emails, "phone_keys": phone_keys, "names": names}
 
     @api.model
-    def _gdpr_export_provenance(self, partners=None, emails=(), phones=()):
-        """Where each record of the subject's data comes from.
-
-        :return: ``{model: {id: {"relation": "own" | "reference" | "mention",
-            "via": [how it was found]}}}``
-
-        - ``own``: the subject's contacts, the records pointing at them
-          through a many2one or holding their email or phone, the records
-          hanging off those (messages, activities, files, consent history);
-        - ``reference``: the records listing them among others (many2many:
-          a breach's affected contacts, a message's recipients);
-        - ``mention``: the records whose text quotes their email or phone.
-
-        Provisional: derived from the stages of :meth:`_gdpr_find`; the
-        engine's ``_gdpr_find_provenance`` (same shape) replaces it.
-        """
-        self.env.flush_all()
-        ident = self._gdpr_export_identifiers(partners, emails, phones)
-        partner_ids, emails, phone_keys = ident["partner_ids"], ident["emails"], ident["phone_keys"]
-        if not (partner_ids or emails or phone_keys):
-            return {}
-        provenance = defaultdict(dict)
-
-        def add(model_name, res_id, relation, via):
-            entry = provenance[model_name].get(res_id)
-            if entry is None:
-                provenance[model_name][res_id] = {"relation": relation, "via": [via]}
-                return
-            if via not in entry["via"]:
-                entry["via"].append(via)
-            if RELATION_RANK[relation] < RELATION_RANK[entry["relation"]]:
-                entry["relation"] = relation
-
-        for partner_id in partner_ids:
-            add(PARTNER, partner_id, "own", "contact")
-        discovered = self._gdpr_discover()
-        # Stage 1: one query per identifying field, all in one UNION, tagged with the field
-        queries = []
-        for model_name, fields_by_kind in discovered.items():
-            for kind in KINDS:
-                if kind == "reference":
-                    continue
-                for fname in fields_by_kind[kind]:
-                    single = {model_name: {k: [fname] if k == kind else [] for k in KINDS}}
-                    for query in self._gdpr_direct_queries(
-                        single, sorted(partner_ids), sorted(emails), sorted(phone_keys)
-                    ):
-                        queries.append(SQL("(SELECT q.*, %s::varchar FROM %s AS q)", f"{kind}:{fname}", query))
-        if queries:
-            self.env.cr.execute(SQL(" UNION ALL ").join(queries))
-            for model_name, res_id, via in self.env.cr.fetchall():
-                add(model_name, res_id, "reference" if via.startswith("partner_m2m:") else "own", via)
-        # Stage 1b: the text that quotes them
-        mentioned = self.env["gdpr.mention"]._gdpr_lookup(emails, phone_keys)
-        existing = self._gdpr_existing_queries(
-            {m: ids - set(provenance.get(m, ())) for m, ids in mentioned.items() if m not in EXCLUDED_MODELS}
-        )
-        for model_name, res_id in self._gdpr_execute_union(existing):
-            add(model_name, res_id, "mention", "text")
-        # Stage 2: messages, activities, files… of their own records
-        documents = {
-            model_name: {i for i, e in entries.items() if e["relation"] == "own"}
-            for model_name, entries in provenance.items()
-            if not discovered.get(model_name, {}).get("reference")
-        }
-        documents = {m: ids for m, ids in documents.items() if ids}
-        for model_name, res_id in self._gdpr_execute_union(self._gdpr_reference_queries(discovered, documents)):
-            add(model_name, res_id, "own", "document")
-        # Stage 3: what hangs off their own messages and consents
-        own = {
-            m: [i for i, e in entries.items() if e["relation"] == "own"]
-            for m, entries in provenance.items()
-            if m in ("mail.message", "gdpr.consent")
-        }
-        received = [i for i, e in provenance.get("mail.message", {}).items() if e["relation"] == "reference"]
-        for model_name, ids in self._gdpr_find_related(
-            {"mail.message": own.get("mail.message", []) + received, "gdpr.consent": own.get("gdpr.consent", [])}
-        ).items():
-            for res_id in ids:
-                add(model_name, res_id, "own", "related")
-        return {m: dict(sorted(entries.items())) for m, entries in sorted(provenance.items()) if entries}
-
-    @api.model
     def _gdpr_export_nameable_partners(self, partner_ids, ident):
         """The contacts among ``partner_ids`` an export may name: the subject's,
         companies, and the company's own staff (internal users). Everybody
@@ -398,20 +315,20 @@ class GdprPersonalData(models.AbstractModel):
                 field = model._fields.get(fname)
                 if fname in partner_fields:
                     ok = allowed[field.comodel_name]
-                    if _is_relation(value) and field.type == "many2one":
-                        row[fname] = value if value[0] in ok else False
+                    if field.type == "many2one":
+                        row[fname] = value if isinstance(value, list) and value and value[0] in ok else False
                     elif isinstance(value, list):
-                        row[fname] = [v for v in value if v[0] in ok]
+                        row[fname] = [v for v in value if isinstance(v, list) and v and v[0] in ok]
                 elif (
                     field is not None
                     and field.type in ("many2one", "many2many", "one2many")
                     and field.comodel_name in personal_models
                 ):
                     exported = provenance.get(field.comodel_name, {})
-                    if _is_relation(value) and field.type == "many2one":
-                        row[fname] = value if value[0] in exported else False
+                    if field.type == "many2one":
+                        row[fname] = value if isinstance(value, list) and value and value[0] in exported else False
                     elif isinstance(value, list):
-                        row[fname] = [v for v in value if v[0] in exported]
+                        row[fname] = [v for v in value if isinstance(v, list) and v and v[0] in exported]
                 elif isinstance(value, str) and field is not None and field.type in ("char", "text", "html"):
                     row[fname] = mask_text(value, ident["emails"], ident["phone_keys"])
         return rows
@@ -726,7 +643,7 @@ class GdprPersonalData(models.AbstractModel):
     def _gdpr_export_data(self, found, ident=None, tz=None):
         """Return the JSON-ready dict of an export (schema in the module docstring).
 
-        :param found: provenance (:meth:`_gdpr_export_provenance`), or
+        :param found: provenance (:meth:`_gdpr_find_provenance`), or
             ``{model: [ids]}`` from ``_gdpr_find`` (all counted as own)
         :param ident: the subject's identifiers (:meth:`_gdpr_export_identifiers`);
             by default, the contacts found

@@ -653,7 +653,7 @@ class GdprRequest(models.Model):
         mention): ``{model: {id: {"relation", "via"}}}``, for the export."""
         self.ensure_one()
         partners, emails, phones = self._gdpr_subject_criteria()
-        return self.env["gdpr.personal.data"]._gdpr_export_provenance(partners=partners, emails=emails, phones=phones)
+        return self.env["gdpr.personal.data"]._gdpr_find_provenance(partners=partners, emails=emails, phones=phones)
 
     def _gdpr_execute_access(self):
         """Right of access (art. 15): export the subject's data (and only theirs) and attach it."""
