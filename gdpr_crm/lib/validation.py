@@ -74,3 +74,8 @@ def bounded_setting(key, value, default):
     except (TypeError, ValueError):
         return default
     return min(max(number, low), high)
+
+
+def is_vals_list(value):
+    """Whether ``value`` is what ``create`` takes: a list of dicts of field values."""
+    return isinstance(value, list) and all(isinstance(vals, dict) for vals in value)

@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..lib import keys
+from ..lib.validation import is_vals_list
 from .gdpr_audit_log import create_append_only_triggers
 from .gdpr_consent import CONSENT_STATES, SOURCES
 
@@ -185,6 +186,8 @@ class GdprConsentEvent(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not is_vals_list(vals_list):
+            raise UserError(self.env._("Give the values of the records to create as a list of {field: value}."))
         vals_list = [dict(vals) for vals in vals_list]
         internal = [vals.pop(_APPEND, False) is True for vals in vals_list]
         if not all(internal):

@@ -444,7 +444,8 @@ class GdprSubjectMixin(models.AbstractModel):
     def _gdpr_check_frozen(self, vals):
         if self._gdpr_is_privileged():
             return
-        if PROTECTED_FIELDS & set(vals):
+        # writing a protection field with the value it already has changes nothing
+        if any(vals[name] or any(self.mapped(name)) for name in PROTECTED_FIELDS & set(vals)):
             raise UserError(
                 self.env._("Only the DPO may restrict, hold or record an objection on %(records)s.")
                 % {"records": ", ".join(self.mapped("display_name"))}
@@ -463,7 +464,8 @@ class GdprSubjectMixin(models.AbstractModel):
     @api.model_create_multi
     def create(self, vals_list):
         self._gdpr_check_suppression(vals_list)
-        if not self._gdpr_is_privileged() and any(PROTECTED_FIELDS & set(vals) for vals in vals_list):
+        # a form sends every field: only a protection actually set is the DPO's
+        if not self._gdpr_is_privileged() and any(vals.get(name) for vals in vals_list for name in PROTECTED_FIELDS):
             raise UserError(self.env._("Only the DPO may create restricted or held records."))
         return super().create(vals_list)
 

@@ -3,6 +3,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..lib.personal_data import normalize_email, phone_key
+from ..lib.validation import is_vals_list
 
 HMAC_LABEL = "suppression"
 SUPPRESSION_MODE_PARAM = "gdpr_crm.suppression_mode"
@@ -87,6 +88,8 @@ class GdprSuppression(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        if not is_vals_list(vals_list):
+            raise UserError(self.env._("Give the values of the records to create as a list of {field: value}."))
         for vals in vals_list:
             if vals.get("value"):
                 kind, normalized = self._gdpr_normalize(vals.pop("value"))

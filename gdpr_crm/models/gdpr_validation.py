@@ -68,7 +68,11 @@ class GdprValidationMixin(models.AbstractModel):
                             )
                         )
             for name, value in vals.items():
-                field = self._fields.get(name) if isinstance(name, str) else None
+                if not isinstance(name, str):
+                    # the private marker of a model's own internal writes (a
+                    # module-level object: no RPC client can send it)
+                    continue
+                field = self._fields.get(name)
                 if field is None:
                     raise ValidationError(
                         self.env._(
@@ -295,6 +299,11 @@ VALIDATED_MODELS = (
     "gdpr.data.category",
     "gdpr.subject.category",
     "gdpr.security.measure",
+    "gdpr.legal.hold",
+    "gdpr.personal.field",
+    "gdpr.retention.policy",
+    "gdpr.field.inventory",
+    "gdpr.sensitive.finding",
 )
 for _model_name in VALIDATED_MODELS:
     validated(_model_name)

@@ -13,6 +13,9 @@ VALIDATED_WIZARDS = (
     "gdpr.request.reject",
     "gdpr.request.extend",
     "gdpr.user.archive",
+    "gdpr.breach.notice",
+    "gdpr.request.rectify",
+    "gdpr.sensitive.guidance",
 )
 for _model_name in VALIDATED_WIZARDS:
     validated(_model_name, models.TransientModel)
