@@ -20,14 +20,15 @@ Every measure is rolled back: the database is left as it was, except the
 tracking values this script adds once (one change of email per fifth lead
 message, as a real CRM database has, ``generate.py`` writes none).
 
-Install OCA's module from its wheel, outside the project (never vendored):
+Install OCA's module from its wheel into a folder OCA_DIR outside the project
+(never vendored):
 
-    pip download --no-deps "odoo-addon-privacy-partner-to-be-forgotten>=18.0,<18.1" -d /tmp/oca
-    python -m zipfile -e /tmp/oca/*.whl /tmp/oca/x
-    odoo-bin -d gdpr_bench --addons-path=<gdpr_crm>,<odoo>/odoo/addons,/tmp/oca/x/odoo/addons \\
+    pip download --no-deps "odoo-addon-privacy-partner-to-be-forgotten>=18.0,<18.1" -d "$OCA_DIR"
+    python -m zipfile -e "$OCA_DIR"/*.whl "$OCA_DIR"/x
+    odoo-bin -d gdpr_bench --addons-path=<gdpr_crm>,<odoo>/odoo/addons,"$OCA_DIR"/x/odoo/addons \\
         -i gdpr_crm,privacy_partner_to_be_forgotten --without-demo=all --stop-after-init
     $VENV/bin/python bench/generate.py -d gdpr_bench --scale 2
-    $VENV/bin/python bench/bench_erasure.py -d gdpr_bench --oca-addons /tmp/oca/x/odoo/addons
+    $VENV/bin/python bench/bench_erasure.py -d gdpr_bench --oca-addons "$OCA_DIR"/x/odoo/addons
 """
 
 import argparse
