@@ -19,7 +19,8 @@ class IrActionsReport(models.Model):
             set_viewport_size=set_viewport_size,
         )
         delay = self.env.context.get("gdpr_report_print_delay")
-        if delay is not None and "--javascript-delay" in args:
+        # client input: only a whole number of milliseconds, never longer than Odoo's own delay
+        if isinstance(delay, int) and 0 <= delay <= 1000 and "--javascript-delay" in args:
             args[args.index("--javascript-delay") + 1] = str(int(delay))
         return args
 
